@@ -1,0 +1,51 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Osiris: conversational ETL built like a compiler.
+///
+/// Layout (DESIGN.md §2): thin executables under `Sources/<tool>/`, one library target per folder of
+/// `Sources/Shared/`, and one system-library target per C library.
+let package = Package(
+    name: "osiris",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "oml-lint", targets: ["oml-lint"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // System libraries: a module map and a shim header each.
+        .systemLibrary(name: "CLibYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+        .systemLibrary(name: "CSQLite3", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CMariaDB", pkgConfig: "libmariadb", providers: [.apt(["libmariadb-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+
+        // Libraries, bottom up.
+        .target(name: "OsirisCore", path: "Sources/Shared/OsirisCore"),
+        .target(name: "OsirisYAML", dependencies: ["OsirisCore", "CLibYAML"], path: "Sources/Shared/OsirisYAML"),
+        .target(name: "OML", dependencies: ["OsirisCore", "OsirisYAML"], path: "Sources/Shared/OML"),
+        .target(name: "OMLLint", dependencies: ["OsirisCore", "OsirisYAML", "OML"], path: "Sources/Shared/OMLLint"),
+        .target(
+            name: "OsirisCLI",
+            dependencies: ["OsirisCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/Shared/OsirisCLI"
+        ),
+
+        // Tools: parse flags, call a library, map the result to an exit status.
+        .executableTarget(
+            name: "oml-lint",
+            dependencies: ["OsirisCLI", "OsirisCore", "OML", "OMLLint",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+
+        // Tests mirror the libraries; CLITests runs the built tools against golden cases.
+        .testTarget(name: "OsirisCoreTests", dependencies: ["OsirisCore"]),
+        .testTarget(name: "OsirisYAMLTests", dependencies: ["OsirisYAML"]),
+        .testTarget(name: "OMLTests", dependencies: ["OML", "OsirisYAML"]),
+        .testTarget(name: "OMLLintTests", dependencies: ["OMLLint", "OML", "OsirisCore"]),
+        .testTarget(name: "CLITests", dependencies: ["oml-lint"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,167 @@
+import OsirisCore
+import OsirisYAML
+
+/// A connections file that cannot be used, with the position of the problem (exit status 78).
+public struct ConnectionsFileError: OsirisError {
+    /// The file's path.
+    public var path: String
+    /// What is wrong.
+    public var message: String
+    /// Where, when the problem has a position.
+    public var range: SourceRange?
+
+    /// Creates a connections file error.
+    public init(path: String, message: String, range: SourceRange? = nil) {
+        self.path = path
+        self.message = message
+        self.range = range
+    }
+
+    public var exitStatus: ExitStatus { .configuration }
+
+    public var description: String {
+        if let range { return "\(path):\(range.start.line):\(range.start.column): \(message)" }
+        return "\(path): \(message)"
+    }
+}
+
+/// One alias of a connections file: its fields, kept unresolved (`${VAR}` stays as written).
+public struct ConnectionEntry: Sendable {
+    /// The family as written in the file.
+    public let family: String
+    /// The alias.
+    public let alias: String
+    /// Whether the entry says `default: true`.
+    public let isDefault: Bool
+    /// The fields other than `default`, in file order.
+    public let fields: [YAMLPair]
+    /// Where the alias is defined.
+    public let range: SourceRange
+
+    /// The reference that names this entry.
+    public var reference: ConnectionReference { ConnectionReference(family: family, alias: alias) }
+
+    /// The value of a field, or nil.
+    public func field(_ name: String) -> YAMLNode? { fields.first { $0.key.keyText == name }?.value }
+}
+
+/// The outcome of looking up a connection for a step.
+public enum ConnectionLookup: Sendable {
+    /// The entry that serves the step.
+    case found(ConnectionEntry)
+    /// The file has no family of that name.
+    case unknownFamily(family: String, known: [String])
+    /// The family exists but has no such alias.
+    case unknownAlias(family: String, alias: String, known: [String])
+    /// No reference, and the family has no alias marked `default: true` nor one named `default`.
+    case noDefault(family: String, known: [String])
+}
+
+/// `osiris_connections.yaml` (DESIGN.md §5): connection aliases by family. Secrets stay as `${VAR}`
+/// references until a tool that connects resolves them.
+public struct ConnectionsFile: Sendable {
+    /// The path the file was read from.
+    public let path: String
+    /// Every alias, in file order.
+    public let entries: [ConnectionEntry]
+
+    /// Where the connections file is: `--connections FILE`, else `$OSIRIS_CONNECTIONS`, else
+    /// `./osiris_connections.yaml`, else `$XDG_CONFIG_HOME/osiris/connections.yaml`
+    /// (`~/.config` when unset). Returns nil when no file is found; an explicit path is returned as given.
+    public static func locate(
+        explicit: String?, environment: [String: String], fileExists: (String) -> Bool
+    ) -> String? {
+        if let explicit { return explicit }
+        if let fromEnvironment = environment["OSIRIS_CONNECTIONS"], !fromEnvironment.isEmpty { return fromEnvironment }
+        if fileExists("osiris_connections.yaml") { return "osiris_connections.yaml" }
+        var configHome = environment["XDG_CONFIG_HOME"] ?? ""
+        if configHome.isEmpty, let home = environment["HOME"], !home.isEmpty { configHome = home + "/.config" }
+        if !configHome.isEmpty {
+            let candidate = configHome + "/osiris/connections.yaml"
+            if fileExists(candidate) { return candidate }
+        }
+        return nil
+    }
+
+    /// Reads and checks the file at `path`.
+    public static func load(path: String) throws -> ConnectionsFile {
+        let bytes = try InputFile.read(path)
+        return try parse(bytes, path: path)
+    }
+
+    /// Parses connections file text.
+    public static func parse(_ bytes: [UInt8], path: String) throws(ConnectionsFileError) -> ConnectionsFile {
+        let document: YAMLDocument
+        do {
+            document = try YAMLParser.parse(bytes)
+        } catch {
+            throw ConnectionsFileError(path: path, message: error.message, range: error.range)
+        }
+        if let duplicate = document.duplicateKeys.first {
+            throw ConnectionsFileError(path: path, message: "duplicate key '\(duplicate.key)'", range: duplicate.second)
+        }
+        guard let root = document.root else { throw ConnectionsFileError(path: path, message: "the file is empty") }
+        guard root.mapping != nil else {
+            throw ConnectionsFileError(path: path, message: "expected a mapping with 'version' and 'connections'", range: root.range)
+        }
+        if let version = root["version"], version.jsonValue != .int(1) {
+            throw ConnectionsFileError(path: path, message: "unsupported version \(version.scalar?.text ?? version.kindName); expected 1", range: version.range)
+        }
+        guard let connections = root["connections"] else {
+            throw ConnectionsFileError(path: path, message: "missing key 'connections'", range: root.range)
+        }
+        guard let families = connections.mapping else {
+            throw ConnectionsFileError(path: path, message: "'connections' must map families to aliases", range: connections.range)
+        }
+        var entries: [ConnectionEntry] = []
+        for family in families {
+            guard let aliases = family.value.mapping else {
+                throw ConnectionsFileError(
+                    path: path, message: "family '\(family.key.keyText)' must map aliases to their fields", range: family.value.range)
+            }
+            for alias in aliases {
+                guard let fields = alias.value.mapping else {
+                    throw ConnectionsFileError(
+                        path: path, message: "connection '@\(family.key.keyText).\(alias.key.keyText)' must be a mapping of fields",
+                        range: alias.value.range)
+                }
+                var isDefault = false
+                if let flag = alias.value["default"] {
+                    guard case .scalar(let scalar) = flag.kind, case .bool(let value) = scalar.value else {
+                        throw ConnectionsFileError(path: path, message: "'default' must be true or false", range: flag.range)
+                    }
+                    isDefault = value
+                }
+                entries.append(ConnectionEntry(
+                    family: family.key.keyText, alias: alias.key.keyText, isDefault: isDefault,
+                    fields: fields.filter { $0.key.keyText != "default" }, range: alias.key.range))
+            }
+        }
+        return ConnectionsFile(path: path, entries: entries)
+    }
+
+    /// The entries whose family has the same canonical name as `family`.
+    public func entries(inFamily family: String) -> [ConnectionEntry] {
+        guard let canonical = ConnectionFamily.canonical(family) else { return entries.filter { $0.family == family } }
+        return entries.filter { ConnectionFamily.canonical($0.family) == canonical }
+    }
+
+    /// The entry an explicit reference names.
+    public func lookup(_ reference: ConnectionReference) -> ConnectionLookup {
+        let candidates = entries(inFamily: reference.family)
+        if candidates.isEmpty {
+            return .unknownFamily(family: reference.family, known: Array(Set(entries.map(\.family))).sorted())
+        }
+        if let entry = candidates.first(where: { $0.alias == reference.alias }) { return .found(entry) }
+        return .unknownAlias(family: reference.family, alias: reference.alias, known: candidates.map(\.alias))
+    }
+
+    /// The default connection of a component family: the alias marked `default: true`, else the alias
+    /// named `default`.
+    public func defaultConnection(forFamily family: String) -> ConnectionLookup {
+        let candidates = entries(inFamily: family)
+        if let marked = candidates.first(where: \.isDefault) { return .found(marked) }
+        if let named = candidates.first(where: { $0.alias == "default" }) { return .found(named) }
+        return .noDefault(family: family, known: candidates.map(\.alias))
+    }
+}

@@ -1,0 +1,185 @@
+import OsirisCore
+import OsirisYAML
+
+/// One way a config value breaks its component's schema, pointing at the offending node.
+package struct SchemaViolation: Sendable {
+    /// What is wrong.
+    package enum Kind: Sendable, Equatable {
+        /// A member the schema does not know; `node` is its key.
+        case unknownKey(String)
+        /// Required members that are missing; more than one name means "one of these"; `node` is the object.
+        case missing([String])
+        /// Two members of which only one may be given; `node` is the key of `second`.
+        case conflicting(first: String, second: String)
+        /// The value has the wrong type.
+        case wrongType(expected: String, found: String)
+        /// The value is not one of the allowed values.
+        case notAllowed([JSONValue])
+        /// A number outside its inclusive bounds.
+        case outOfBounds(minimum: Double?, maximum: Double?)
+        /// A string or list shorter or longer than allowed.
+        case badLength(minimum: Int?, maximum: Int?, isList: Bool)
+        /// A string that does not match the pattern.
+        case patternMismatch(String)
+    }
+
+    /// What is wrong.
+    package var kind: Kind
+    /// The node to point at.
+    package var node: YAMLNode
+    /// The path of member names and list indexes from the config root, such as `primary_key[1]`.
+    package var path: String
+}
+
+/// Checks a YAML value against a `JSONSchema`.
+package struct SchemaValidator {
+    /// Resolves a string that is exactly one `${params.NAME}` reference to the param's value, so that
+    /// `"${params.limit}"` is checked as the integer it stands for; nil when it is no such reference.
+    package var resolveParamReference: (String) -> JSONValue?
+    /// Top-level keys handled elsewhere (`connection`, checked by the connection rules).
+    package var skippedKeys: Set<String>
+
+    /// A validator.
+    package init(skippedKeys: Set<String> = [], resolveParamReference: @escaping (String) -> JSONValue? = { _ in nil }) {
+        self.skippedKeys = skippedKeys
+        self.resolveParamReference = resolveParamReference
+    }
+
+    /// Every violation of `schema` by `node`, in document order.
+    package func validate(_ node: YAMLNode, against schema: JSONSchema) -> [SchemaViolation] {
+        var violations: [SchemaViolation] = []
+        check(node, schema, path: "", depth: 0, topLevel: true, into: &violations)
+        return violations
+    }
+
+    private func jsonType(of value: JSONValue) -> String { value.typeName }
+
+    private func matches(_ value: JSONValue, type: String) -> Bool {
+        switch (type, value) {
+        case ("string", .string), ("boolean", .bool), ("array", .array), ("object", .object), ("null", .null): true
+        case ("integer", .int): true
+        case ("integer", .double(let number)): number.rounded() == number
+        case ("number", .int), ("number", .double): true
+        default: false
+        }
+    }
+
+    private func check(
+        _ node: YAMLNode, _ schema: JSONSchema, path: String, depth: Int, topLevel: Bool, into violations: inout [SchemaViolation]
+    ) {
+        guard depth < 64 else { return }
+        if !schema.alternatives.isEmpty {
+            let fits = schema.alternatives.contains { alternative in
+                var trial: [SchemaViolation] = []
+                check(node, alternative, path: path, depth: depth + 1, topLevel: false, into: &trial)
+                return trial.isEmpty
+            }
+            if !fits {
+                violations.append(SchemaViolation(
+                    kind: .wrongType(expected: schema.typeDescription, found: node.jsonValue.typeName), node: node, path: path))
+            }
+            return
+        }
+
+        // A string that is exactly one param reference takes the param's type (DESIGN.md §3).
+        var value = node.jsonValue
+        var isTemplated = false
+        if case .string(let text) = value, text.contains("${") {
+            if let resolved = resolveParamReference(text) {
+                value = resolved
+            } else {
+                isTemplated = true
+            }
+        }
+
+        if !schema.types.isEmpty, !isTemplated || !schema.types.contains("string") {
+            if !schema.types.contains(where: { matches(value, type: $0) }) {
+                if isTemplated { return }
+                violations.append(SchemaViolation(
+                    kind: .wrongType(expected: schema.typeDescription, found: jsonType(of: value)), node: node, path: path))
+                return
+            }
+        }
+        if isTemplated { return }
+
+        if let allowed = schema.allowedValues, !allowed.contains(where: { equalValues($0, value) }) {
+            violations.append(SchemaViolation(kind: .notAllowed(allowed), node: node, path: path))
+            return
+        }
+        if let number = value.doubleValue {
+            if let minimum = schema.minimum, number < minimum {
+                violations.append(SchemaViolation(kind: .outOfBounds(minimum: schema.minimum, maximum: schema.maximum), node: node, path: path))
+            } else if let maximum = schema.maximum, number > maximum {
+                violations.append(SchemaViolation(kind: .outOfBounds(minimum: schema.minimum, maximum: schema.maximum), node: node, path: path))
+            }
+        }
+        if case .string(let text) = value {
+            let length = text.count
+            if let minimum = schema.minLength, length < minimum {
+                violations.append(SchemaViolation(kind: .badLength(minimum: schema.minLength, maximum: schema.maxLength, isList: false), node: node, path: path))
+            } else if let maximum = schema.maxLength, length > maximum {
+                violations.append(SchemaViolation(kind: .badLength(minimum: schema.minLength, maximum: schema.maxLength, isList: false), node: node, path: path))
+            } else if let pattern = schema.pattern, let regex = try? Regex(pattern), (try? regex.firstMatch(in: text)) == nil {
+                violations.append(SchemaViolation(kind: .patternMismatch(pattern), node: node, path: path))
+            }
+        }
+        if let items = node.sequence {
+            if let minimum = schema.minLength, items.count < minimum {
+                violations.append(SchemaViolation(kind: .badLength(minimum: schema.minLength, maximum: schema.maxLength, isList: true), node: node, path: path))
+            } else if let maximum = schema.maxLength, items.count > maximum {
+                violations.append(SchemaViolation(kind: .badLength(minimum: schema.minLength, maximum: schema.maxLength, isList: true), node: node, path: path))
+            }
+            if let itemSchema = schema.items.first {
+                for (index, item) in items.enumerated() {
+                    check(item, itemSchema, path: "\(path)[\(index)]", depth: depth + 1, topLevel: false, into: &violations)
+                }
+            }
+        }
+        if let pairs = node.mapping {
+            checkObject(node, pairs, schema, path: path, depth: depth, topLevel: topLevel, into: &violations)
+        }
+    }
+
+    private func checkObject(
+        _ node: YAMLNode, _ pairs: [YAMLPair], _ schema: JSONSchema, path: String, depth: Int, topLevel: Bool,
+        into violations: inout [SchemaViolation]
+    ) {
+        var present: [String: YAMLPair] = [:]
+        for pair in pairs where present[pair.key.keyText] == nil { present[pair.key.keyText] = pair }
+        for pair in pairs {
+            let key = pair.key.keyText
+            let memberPath = path.isEmpty ? key : "\(path).\(key)"
+            if topLevel, skippedKeys.contains(key) { continue }
+            if let memberSchema = schema.properties[key] {
+                check(pair.value, memberSchema, path: memberPath, depth: depth + 1, topLevel: false, into: &violations)
+            } else if !schema.additionalProperties {
+                violations.append(SchemaViolation(kind: .unknownKey(key), node: pair.key, path: memberPath))
+            }
+        }
+        for key in schema.required where present[key] == nil {
+            violations.append(SchemaViolation(kind: .missing([key]), node: node, path: path))
+        }
+        if !schema.exclusiveRequired.isEmpty {
+            let satisfied = schema.exclusiveRequired.filter { group in group.allSatisfy { present[$0] != nil } }
+            if satisfied.isEmpty {
+                violations.append(SchemaViolation(kind: .missing(schema.exclusiveRequired.flatMap { $0 }), node: node, path: path))
+            } else if satisfied.count > 1 {
+                // Point at the later of the conflicting keys in the document.
+                let keyed = satisfied.compactMap { group in group.compactMap { present[$0] }.first }
+                    .sorted { $0.key.range.start < $1.key.range.start }
+                let first = keyed[0].key.keyText
+                let second = keyed[1]
+                violations.append(SchemaViolation(
+                    kind: .conflicting(first: first, second: second.key.keyText), node: second.key,
+                    path: path.isEmpty ? second.key.keyText : "\(path).\(second.key.keyText)"))
+            }
+        }
+    }
+
+    private func equalValues(_ lhs: JSONValue, _ rhs: JSONValue) -> Bool {
+        if let left = lhs.doubleValue, let right = rhs.doubleValue, lhs.typeName != "boolean", rhs.typeName != "boolean" {
+            return left == right
+        }
+        return lhs == rhs
+    }
+}

@@ -1,0 +1,51 @@
+import ArgumentParser
+import OsirisCore
+
+extension DiagnosticFormat: ExpressibleByArgument {}
+
+/// The flags every tool that reports diagnostics shares.
+public struct DiagnosticOptions: ParsableArguments {
+    /// How findings are printed.
+    @Option(name: .long, help: "Output format: text, json (one object per line), sarif or github.")
+    public var format: DiagnosticFormat = .text
+
+    /// Whether warnings fail the run.
+    @Flag(name: .long, help: "Exit with status 1 when there are warnings, not only errors.")
+    public var strict = false
+
+    /// Creates the options with their defaults.
+    public init() {}
+}
+
+/// Prints diagnostics file by file in the chosen format and decides the run's exit status.
+public struct DiagnosticPrinter {
+    private var renderer: any DiagnosticRenderer
+    private let output: FileDescriptorOutput
+    private let strict: Bool
+    /// What has been printed so far.
+    public private(set) var summary = DiagnosticSummary()
+
+    /// A printer writing to stdout.
+    public init(options: DiagnosticOptions, tool: String, rules: [RuleDescriptor], environment: [String: String]) {
+        output = .standardOutput
+        strict = options.strict
+        renderer = makeRenderer(
+            format: options.format, toolName: tool, toolVersion: osirisVersion, rules: rules,
+            useColor: colorEnabled(for: .standardOutput, environment: environment))
+    }
+
+    /// Prints one file's findings.
+    public mutating func print(_ diagnostics: [Diagnostic], source: SourceText?) throws {
+        summary.add(fileDiagnostics: diagnostics)
+        let bytes = renderer.render(diagnostics, source: source)
+        if !bytes.isEmpty { try output.write(bytes) }
+    }
+
+    /// Prints what the format writes at the end and returns 1 when the findings fail the run.
+    public mutating func finish() throws -> ExitStatus {
+        let bytes = renderer.finish(summary: summary)
+        if !bytes.isEmpty { try output.write(bytes) }
+        if summary.errors > 0 || (strict && summary.warnings > 0) { return .failure }
+        return .success
+    }
+}

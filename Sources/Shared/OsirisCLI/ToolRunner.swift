@@ -1,0 +1,63 @@
+import ArgumentParser
+import OsirisCore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The version of every tool of the toolchain.
+public let osirisVersion = "0.1.0"
+
+/// A usage error found after flag parsing (exit status 64), such as a terminal on stdin.
+public struct UsageError: OsirisError {
+    /// What is wrong.
+    public var message: String
+
+    /// Creates a usage error.
+    public init(_ message: String) { self.message = message }
+
+    public var exitStatus: ExitStatus { .usage }
+    public var description: String { message }
+}
+
+/// Runs a tool's body and turns its outcome into an exit status: the one place where thrown errors
+/// become messages on stderr. A closed stdout (EPIPE) ends the tool quietly with status 0.
+public enum ToolRunner {
+    /// Runs `body`; returns normally only for status 0, otherwise throws ArgumentParser's `ExitCode`.
+    public static func run(tool: String, _ body: () throws -> ExitStatus) throws {
+        // A closed pipe must come back as EPIPE from write(2), not kill the process.
+        signal(SIGPIPE, SIG_IGN)
+        let status: ExitStatus
+        do {
+            status = try body()
+        } catch let error as OutputError {
+            switch error {
+            case .brokenPipe: status = .success
+            case .failed(let code):
+                reportError(tool: tool, "cannot write output: \(systemMessage(code))")
+                status = .ioError
+            }
+        } catch let error as UsageError {
+            reportError(tool: tool, error.message)
+            reportError(tool: tool, "see '\(tool) --help'", label: "note")
+            status = .usage
+        } catch let error as any OsirisError {
+            reportError(tool: tool, error.description)
+            status = error.exitStatus
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            reportError(tool: tool, "internal error: \(error)")
+            status = .software
+        }
+        if status != .success { throw ExitCode(status.rawValue) }
+    }
+
+    /// Writes `tool: error: message` to stderr.
+    public static func reportError(tool: String, _ message: String, label: String = "error") {
+        try? FileDescriptorOutput.standardError.write("\(tool): \(label): \(message)\n")
+    }
+}

@@ -1,0 +1,119 @@
+import ArgumentParser
+import OML
+import OMLLint
+import OsirisCLI
+import OsirisCore
+
+/// `oml-lint`: checks OML pipelines and prints findings (DESIGN.md §10).
+@main
+struct OMLLintCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "oml-lint",
+        abstract: "Check OML pipeline files for errors and risky patterns.",
+        discussion: """
+            Lints each FILE, every .oml, .oml.yaml and .oml.yml file below each DIRECTORY, or standard \
+            input when the path is '-' or no path is given. Exit status: 0 clean (warnings allowed \
+            unless --strict), 1 findings that fail, 64 usage error, 65 bad snapshot, 66 unreadable \
+            input, 78 bad connections file.
+            """,
+        version: osirisVersion)
+
+    @OptionGroup var diagnostics: DiagnosticOptions
+
+    @Option(name: .long, help: ArgumentHelp("Connections file to check aliases against (OML301).", valueName: "file"))
+    var connections: String?
+
+    @Option(name: .long, help: ArgumentHelp("Discovery snapshot to check tables and columns against (OML400, OML401).", valueName: "file"))
+    var snapshot: String?
+
+    @Option(name: .long, help: ArgumentHelp("Print the documentation of a rule and exit.", valueName: "code"))
+    var explain: String?
+
+    @Flag(name: .long, help: "List every rule and exit (as JSON lines with --format json).")
+    var listRules = false
+
+    @Option(name: .long, help: ArgumentHelp("The file name to report for standard input.", valueName: "name"))
+    var stdinFilename = "-"
+
+    @Argument(help: ArgumentHelp("OML files or directories; '-' reads standard input.", valueName: "path"))
+    var paths: [String] = []
+
+    func run() throws {
+        try ToolRunner.run(tool: "oml-lint") {
+            if let explain { return try explainRule(explain) }
+            if listRules { return try printRules() }
+            return try lint()
+        }
+    }
+
+    private func explainRule(_ code: String) throws -> ExitStatus {
+        guard let rule = Linter.rule(code: code) else {
+            let near = closestMatch(to: code.uppercased(), among: Linter.ruleDescriptors.map(\.code))
+            throw UsageError("unknown rule '\(code)'" + (near.map { "; did you mean '\($0)'?" } ?? "; see 'oml-lint --list-rules'"))
+        }
+        let text = "\(rule.code) \(rule.name) (\(rule.defaultSeverity.rawValue)): \(rule.summary)\n\n\(rule.documentation)\n"
+        try FileDescriptorOutput.standardOutput.write(text)
+        return .success
+    }
+
+    private func printRules() throws -> ExitStatus {
+        var bytes: [UInt8] = []
+        for rule in Linter.ruleDescriptors {
+            if diagnostics.format == .json {
+                bytes += JSONWriter.line([
+                    "code": .string(rule.code), "name": .string(rule.name),
+                    "severity": .string(rule.defaultSeverity.rawValue), "summary": .string(rule.summary),
+                ])
+            } else {
+                let severity = rule.defaultSeverity.rawValue.padding(8)
+                bytes += Array("\(rule.code)  \(severity)  \(rule.name.padding(30))  \(rule.summary)\n".utf8)
+            }
+        }
+        try FileDescriptorOutput.standardOutput.write(bytes)
+        return .success
+    }
+
+    private func lint() throws -> ExitStatus {
+        var inputs = paths
+        if inputs.isEmpty { inputs = ["-"] }
+        if inputs.contains("-"), InputFile.standardInputIsTerminal {
+            throw UsageError("no input: name OML files or directories, or pipe a document to standard input")
+        }
+        let environment = Environment.current
+        let connectionsPath = ConnectionsFile.locate(
+            explicit: connections, environment: environment, fileExists: DirectoryWalker.exists)
+        let connectionsFile = try connectionsPath.map { path in try ConnectionsFile.load(path: path) }
+        let snapshotFile = try snapshot.map { path in try Snapshot.load(path: path) }
+
+        let session = LintSession(linter: Linter(connections: connectionsFile, snapshot: snapshotFile))
+        var printer = DiagnosticPrinter(
+            options: diagnostics, tool: "oml-lint", rules: Linter.ruleDescriptors, environment: environment)
+        var unreadable = false
+        var files: [String] = []
+        for entry in LintSession.expand(inputs) {
+            switch entry {
+            case .success(let file): files.append(file)
+            case .failure(let error):
+                ToolRunner.reportError(tool: "oml-lint", error.description)
+                unreadable = true
+            }
+        }
+        for outcome in session.lint(files, stdinName: stdinFilename) {
+            switch outcome {
+            case .linted(_, let result):
+                try printer.print(result.diagnostics, source: result.source)
+            case .unreadable(let error):
+                ToolRunner.reportError(tool: "oml-lint", error.description)
+                unreadable = true
+            }
+        }
+        let status = try printer.finish()
+        return unreadable ? .noInput : status
+    }
+}
+
+extension String {
+    fileprivate func padding(_ width: Int) -> String {
+        count >= width ? self : self + String(repeating: " ", count: width - count)
+    }
+}
