@@ -287,9 +287,9 @@ struct TreeBuilder {
     }
 
     mutating func pop(_ event: yaml_event_t) throws(YAMLSyntaxError) {
-        guard let parent = parents.popLast() else { return }
+        guard !parents.isEmpty else { return }
         var frame = top
-        top = parent
+        top = parents.removeLast() // no other binding may keep the parent's buffers alive, or appends copy them
         let end: SourcePosition
         if frame.isFlow {
             end = YAMLParser.position(event.end_mark)

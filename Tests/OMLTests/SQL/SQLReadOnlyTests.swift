@@ -2,7 +2,7 @@ import OML
 import Testing
 
 /// The select of the anchor examples (mysql_duckdb_supabase_demo.yaml), as YAML hands it over.
-let anchorQuery = """
+let sqlAnchorQuery = """
     SELECT
       m.movie_id,
       m.title,
@@ -33,7 +33,7 @@ struct SQLReadOnlyTests {
         "SELECT 'DROP TABLE x' AS s",
         "SELECT id FROM t WHERE created_at >= '${params.since}' LIMIT ${params.limit}",
         "SELECT * FROM orders WHERE created_at >= '${params.since}' LIMIT ${params.limit}",
-        anchorQuery,
+        sqlAnchorQuery,
         "WITH recent AS (SELECT * FROM orders) SELECT * FROM recent",
         "  (SELECT 1) UNION (SELECT 2)",
         "VALUES (1), (2)",
@@ -113,7 +113,7 @@ struct SQLReadOnlyTests {
     func unicodeOffsets() {
         let sql = "SELECT '日本語 🎉' AS s; DROP TABLE x"
         #expect(SQLAnalysis.readOnlyProblem(sql) == .multipleStatements(secondOffset: 21))
-        #expect(scalarOffset(of: "DROP", in: sql) == 21)
+        #expect(sqlScalarOffset(of: "DROP", in: sql) == 21)
     }
 
     /// Checks that a 1 MB query finishes.

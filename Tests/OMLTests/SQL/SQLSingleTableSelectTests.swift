@@ -22,6 +22,7 @@ struct SQLSingleTableSelectTests {
     @Test("table and column names of accepted shapes", arguments: [
         ("SELECT o.id AS order_id, o.total FROM orders o WHERE o.status = 'x'", "orders", ["id", "total"]),
         ("SELECT count(*) AS n, status FROM orders GROUP BY status", "orders", ["status"]),
+        ("SELECT i.id, i.amount FROM invoices i", "invoices", ["id", "amount"]),
         ("SELECT * FROM orders", "orders", []),
         ("SELECT * FROM orders;", "orders", []),
         ("SELECT * FROM orders WHERE created_at >= '${params.since}' LIMIT ${params.limit}", "orders", []),
@@ -50,7 +51,7 @@ struct SQLSingleTableSelectTests {
     /// Checks that shapes other than a single-table select give nil.
     @Test("shapes that are not a single-table select", arguments: [
         "SELECT m.title FROM movies m JOIN directors d ON m.director_id = d.director_id",
-        anchorQuery,
+        sqlAnchorQuery,
         "SELECT id FROM orders, customers",
         "SELECT id FROM orders o LEFT JOIN x ON x.id = o.id",
         "SELECT id FROM orders NATURAL JOIN customers",

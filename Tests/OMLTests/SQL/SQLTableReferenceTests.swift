@@ -2,7 +2,7 @@ import OML
 import Testing
 
 /// The tables of `sql` written as `schema.name` or `name`, with quoted names in double quotes.
-func tableNames(_ sql: String) -> [String] {
+func sqlTableNames(_ sql: String) -> [String] {
     SQLAnalysis.tableReferences(sql).map { reference in
         let name = reference.isQuoted ? "\"\(reference.name)\"" : reference.name
         return reference.schema.map { "\($0).\(name)" } ?? name
@@ -15,7 +15,7 @@ struct SQLTableReferenceTests {
     /// Checks the tables read by each statement.
     @Test("tables read by a statement", arguments: [
         ("SELECT i.id, i.amount FROM invoices i", ["invoices"]),
-        (anchorQuery, ["movies", "directors"]),
+        (sqlAnchorQuery, ["movies", "directors"]),
         ("WITH recent AS (SELECT * FROM orders) SELECT * FROM recent JOIN customers c ON c.id = recent.customer_id", ["orders", "customers"]),
         ("SELECT * FROM a, b", ["a", "b"]),
         ("SELECT * FROM (SELECT id FROM orders) o", ["orders"]),
@@ -70,7 +70,7 @@ struct SQLTableReferenceTests {
         ("SELECT * FROM orders JOIN (SELECT * FROM items", ["orders", "items"]),
     ])
     func tables(sql: String, expected: [String]) {
-        #expect(tableNames(sql) == expected)
+        #expect(sqlTableNames(sql) == expected)
     }
 
     /// Checks that a reference carries its schema, quoting and the span of its name tokens.
@@ -82,8 +82,8 @@ struct SQLTableReferenceTests {
         let plain = SQLAnalysis.tableReferences("SELECT i.id, i.amount FROM invoices i")
         #expect(plain == [SQLTableReference(schema: nil, name: "invoices", isQuoted: false, offset: 27, length: 8)])
 
-        let anchor = SQLAnalysis.tableReferences(anchorQuery)
-        #expect(anchor.map(\.offset) == [scalarOffset(of: "movies", in: anchorQuery), scalarOffset(of: "directors d", in: anchorQuery)])
+        let anchor = SQLAnalysis.tableReferences(sqlAnchorQuery)
+        #expect(anchor.map(\.offset) == [sqlScalarOffset(of: "movies", in: sqlAnchorQuery), sqlScalarOffset(of: "directors d", in: sqlAnchorQuery)])
         #expect(anchor.map(\.length) == [6, 9])
     }
 
@@ -93,7 +93,7 @@ struct SQLTableReferenceTests {
         let sql = "/* 日本語 e\u{301} */ SELECT '🎉' AS x FROM \"Zäune\""
         let references = SQLAnalysis.tableReferences(sql)
         #expect(references == [SQLTableReference(schema: nil, name: "Zäune", isQuoted: true, offset: 34, length: 7)])
-        #expect(scalarOffset(of: "\"Zäune\"", in: sql) == 34)
+        #expect(sqlScalarOffset(of: "\"Zäune\"", in: sql) == 34)
     }
 
     /// Checks that a 1 MB query and pathological inputs finish.
@@ -109,6 +109,6 @@ struct SQLTableReferenceTests {
         let nested = String(repeating: "(SELECT * FROM t WHERE x IN ", count: 30_000) + "(1)" + String(repeating: ")", count: 30_000)
         #expect(SQLAnalysis.tableReferences(nested).count == 30_000)
         let ctes = "WITH " + (0..<50_000).map { "c\($0) AS (SELECT 1)" }.joined(separator: ", ") + " SELECT * FROM c1, t"
-        #expect(tableNames(ctes) == ["t"])
+        #expect(sqlTableNames(ctes) == ["t"])
     }
 }

@@ -2,7 +2,7 @@ import OML
 import Testing
 
 /// A compact view of a token for table-driven expectations: kind and value.
-struct TokenSummary: Equatable, CustomStringConvertible {
+struct SQLTokenSummary: Equatable, CustomStringConvertible {
     /// The token's kind.
     let kind: SQLToken.Kind
     /// The token's value.
@@ -19,12 +19,12 @@ struct TokenSummary: Equatable, CustomStringConvertible {
 }
 
 /// The kind and value of every token of `sql`.
-func summaries(_ sql: String) -> [TokenSummary] {
-    SQLTokenizer.tokenize(sql).map { TokenSummary($0.kind, $0.value) }
+func sqlTokenSummaries(_ sql: String) -> [SQLTokenSummary] {
+    SQLTokenizer.tokenize(sql).map { SQLTokenSummary($0.kind, $0.value) }
 }
 
 /// The offset of the first occurrence of `needle` in `haystack`, counted in Unicode scalars.
-func scalarOffset(of needle: String, in haystack: String) -> Int? {
+func sqlScalarOffset(of needle: String, in haystack: String) -> Int? {
     let hay = Array(haystack.unicodeScalars)
     let pin = Array(needle.unicodeScalars)
     guard !pin.isEmpty, pin.count <= hay.count else { return nil }
@@ -50,7 +50,7 @@ struct SQLTokenizerTests {
     /// Checks the tokens of each supported lexical form.
     @Test("tokens of the supported lexical forms", arguments: [
         // Comments are dropped, whatever they hide.
-        ("SELECT 1 -- DROP TABLE x\n, 2", [TokenSummary(.word, "SELECT"), .init(.number, "1"), .init(.punctuation, ","), .init(.number, "2")]),
+        ("SELECT 1 -- DROP TABLE x\n, 2", [SQLTokenSummary(.word, "SELECT"), .init(.number, "1"), .init(.punctuation, ","), .init(.number, "2")]),
         ("SELECT /* DELETE /* nested */ still comment */ 1", [.init(.word, "SELECT"), .init(.number, "1")]),
         ("SELECT 1--x", [.init(.word, "SELECT"), .init(.number, "1")]),
         // Strings.
@@ -105,8 +105,8 @@ struct SQLTokenizerTests {
         ("", []),
         ("  -- only a comment", []),
     ])
-    func lexicalForms(sql: String, expected: [TokenSummary]) {
-        #expect(summaries(sql) == expected)
+    func lexicalForms(sql: String, expected: [SQLTokenSummary]) {
+        #expect(sqlTokenSummaries(sql) == expected)
     }
 
     /// Checks that unclosed constructs end with one unterminated token at their start.
