@@ -118,6 +118,18 @@ struct ErrorTests {
         #expect(mappings.message == "nesting deeper than 256 levels")
     }
 
+    @Test(arguments: [
+        String(repeating: "- ", count: 100_000),
+        String(repeating: "? ", count: 100_000),
+        String(repeating: "&x [", count: 100_000),
+        String(repeating: "{[", count: 50_000),
+        String(repeating: "[a, ", count: 100_000),
+    ])
+    func hostileNestingFailsCleanly(_ text: String) throws {
+        let error = try #require(syntaxError(text))
+        #expect(error.message == "nesting deeper than 256 levels")
+    }
+
     @Test func deepBlockNestingIsRejected() throws {
         var text = ""
         for level in 0..<300 {

@@ -33,6 +33,20 @@ struct StructureTests {
         #expect(document.root?.mapping?.count == 42)
     }
 
+    @Test func duplicateThroughAliasKeyUsesTheAliasPosition() throws {
+        let document = try YAMLParser.parse("k: &name x\nm:\n  x: 1\n  *name : 2\n")
+        let duplicate = try #require(document.duplicateKeys.first)
+        #expect(duplicate.key == "x")
+        #expect(duplicate.first == span(3, 3, 3, 4))
+        #expect(duplicate.second == span(4, 3, 4, 8))
+    }
+
+    @Test func repeatedMergeKeysAreNotDuplicates() throws {
+        let document = try YAMLParser.parse("a: &a {x: 1}\nb: &b {y: 2}\nm:\n  <<: *a\n  <<: *b\n")
+        #expect(document.duplicateKeys.isEmpty)
+        #expect(document.root?["m"]?.keys == ["x", "y"])
+    }
+
     @Test func sameKeysInSiblingMappingsAreNotDuplicates() throws {
         let document = try YAMLParser.parse("steps:\n  - id: a\n  - id: b\nx: {id: c}\n")
         #expect(document.duplicateKeys.isEmpty)

@@ -1,5 +1,5 @@
 import OsirisCore
-@testable import OsirisYAML
+import OsirisYAML
 import Testing
 
 /// A 1-based range `l1:c1-l2:c2`.

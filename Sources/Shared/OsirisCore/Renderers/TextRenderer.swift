@@ -38,7 +38,7 @@ public struct TextRenderer: DiagnosticRenderer {
         var output = paint("\(diagnostic.file):\(start.line):\(start.column):", "1")
         output += " \(severityLabel(diagnostic.severity)): \(paint(diagnostic.message, "1")) [\(diagnostic.code)]\n"
         let gutterWidth = String(start.line).count + 1
-        if let line = source?.line(start.line) {
+        if let line = source?.line(start.line).map(Self.printable) {
             let gutter = String(repeating: " ", count: gutterWidth)
             output += paint(" \(leftPad(String(start.line), gutterWidth)) |", "1;34") + " \(line)\n"
             output += paint(" \(gutter) |", "1;34") + " " + paint(marker(for: diagnostic.range, line: line), "1;32") + "\n"
@@ -54,6 +54,14 @@ public struct TextRenderer: DiagnosticRenderer {
             output += String(repeating: " ", count: gutterWidth + 2) + "= \(paint("help", "1;36")): \(help)\n"
         }
         return output
+    }
+
+    /// The line with control characters shown as U+FFFD, so binary input cannot drive the terminal.
+    static func printable(_ line: String) -> String {
+        guard line.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\t" || $0.value == 0x7F }) else { return line }
+        return String(String.UnicodeScalarView(line.unicodeScalars.map { scalar in
+            (scalar.value < 0x20 && scalar != "\t") || scalar.value == 0x7F ? "\u{FFFD}" : scalar
+        }))
     }
 
     private func leftPad(_ text: String, _ width: Int) -> String {
