@@ -7,7 +7,7 @@ import PackageDescription
 /// `Sources/Shared/`, and one system-library target per C library.
 let package = Package(
     name: "osiris",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "oml-lint", targets: ["oml-lint"]),
     ],

@@ -16,7 +16,7 @@ struct OMLLintCommand: ParsableCommand {
             unless --strict), 1 findings that fail, 64 usage error, 65 bad snapshot, 66 unreadable \
             input, 78 bad connections file.
             """,
-        version: osirisVersion)
+        version: "oml-lint \(osirisVersion)")
 
     @OptionGroup var diagnostics: DiagnosticOptions
 
@@ -51,7 +51,7 @@ struct OMLLintCommand: ParsableCommand {
             let near = closestMatch(to: code.uppercased(), among: Linter.ruleDescriptors.map(\.code))
             throw UsageError("unknown rule '\(code)'" + (near.map { "; did you mean '\($0)'?" } ?? "; see 'oml-lint --list-rules'"))
         }
-        let text = "\(rule.code) \(rule.name) (\(rule.defaultSeverity.rawValue)): \(rule.summary)\n\n\(rule.documentation)\n"
+        let text = "\(rule.code) \(rule.name) (\(rule.defaultSeverity.rawValue)): \(rule.summary)\n\n\(wrap(rule.documentation, width: 80))\n"
         try FileDescriptorOutput.standardOutput.write(text)
         return .success
     }
@@ -90,6 +90,10 @@ struct OMLLintCommand: ParsableCommand {
             options: diagnostics, tool: "oml-lint", rules: Linter.ruleDescriptors, environment: environment)
         var unreadable = false
         var files: [String] = []
+        for path in inputs where DirectoryWalker.isDirectory(path) && LintSession.expand([path]).isEmpty {
+            ToolRunner.reportError(
+                tool: "oml-lint", "no OML files (\(LintSession.fileEndings.joined(separator: ", "))) below '\(path)'", label: "warning")
+        }
         for entry in LintSession.expand(inputs) {
             switch entry {
             case .success(let file): files.append(file)
@@ -110,6 +114,27 @@ struct OMLLintCommand: ParsableCommand {
         let status = try printer.finish()
         return unreadable ? .noInput : status
     }
+}
+
+/// Wraps each paragraph of `text` at `width` columns; lines that start with spaces (examples) stay as they are.
+func wrap(_ text: String, width: Int) -> String {
+    var output: [String] = []
+    for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        if line.hasPrefix(" ") || line.count <= width {
+            output.append(String(line))
+            continue
+        }
+        var current = ""
+        for word in line.split(separator: " ") {
+            if !current.isEmpty, current.count + 1 + word.count > width {
+                output.append(current)
+                current = ""
+            }
+            current += current.isEmpty ? String(word) : " " + word
+        }
+        if !current.isEmpty { output.append(current) }
+    }
+    return output.joined(separator: "\n")
 }
 
 extension String {

@@ -150,3 +150,10 @@ import Testing
         #expect(findings.first?.range.start.column == 8)
     }
 }
+
+@Suite struct UnsuppressibleTests {
+    @Test func syntaxErrorsCannotBeSilenced() {
+        #expect(lint("oml_version: \"0.1.0\"  # oml-lint: disable=OML001 x\nname: a: b\n").map(\.code) == ["OML001"])
+        #expect(lint("oml_version: \"0.1.0\"\nname: x\nname: y  # oml-lint: disable=OML002\nsteps: []\n").map(\.code) == ["OML002"])
+    }
+}

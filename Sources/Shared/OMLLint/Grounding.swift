@@ -38,7 +38,7 @@ extension LintContext {
     /// The table a step's `table` config names, split into schema and name (`public.orders`);
     /// a `schema` config key qualifies a bare name.
     func configuredTable(of step: OMLStep) -> (schema: String?, name: String, node: YAMLNode)? {
-        guard let node = step.config?["table"], let text = node.string, !text.contains("${"), !text.isEmpty else { return nil }
+        guard let node = step.config?["table"], let text = node.string, !text.containsBytes("${"), !text.isEmpty else { return nil }
         var schema = step.config?["schema"]?.string
         var name = text
         if let dot = text.firstIndex(of: "."), !text.contains("\"") {

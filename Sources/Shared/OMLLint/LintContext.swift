@@ -38,13 +38,11 @@ final class LintContext {
     /// The role of a step's component, when the component is known.
     func role(of step: OMLStep) -> ComponentRole? { specs[step.index]?.role }
 
-    /// Steps whose component is known and whose config is a mapping (or absent), with their spec:
-    /// the steps the config rules examine.
-    var configuredSteps: [(step: OMLStep, spec: ComponentSpec)] {
-        document.steps.compactMap { step in
-            guard let spec = specs[step.index], step.node.mapping != nil else { return nil }
-            return (step, spec)
-        }
+    /// Steps whose component is known and that are mappings, with their spec: the steps the config
+    /// rules examine.
+    lazy var configuredSteps: [(step: OMLStep, spec: ComponentSpec)] = document.steps.compactMap { step in
+        guard let spec = specs[step.index], step.node.mapping != nil else { return nil }
+        return (step, spec)
     }
 
     /// The value a string that is exactly one param reference stands for: the param's default.

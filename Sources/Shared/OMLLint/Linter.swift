@@ -83,12 +83,17 @@ public struct Linter: Sendable {
         return finish(findings, document)
     }
 
+    /// OML001, OML002 and OML003 end the examination, so silencing them would pass a broken file.
+    static let unsuppressible: Set<String> = ["OML001", "OML002", "OML003"]
+
     /// Sorted by position, duplicates (from YAML aliases) removed, suppressions applied.
     private static func finalize(_ findings: [Diagnostic], source: SourceText) -> [Diagnostic] {
         let suppressions = Suppressions(source: source)
         var seen = Set<Diagnostic>()
         return findings.sorted(by: Diagnostic.byPosition).filter { finding in
             guard seen.insert(finding).inserted else { return false }
+            // A file that does not parse cannot be vouched for line by line.
+            if unsuppressible.contains(finding.code) { return true }
             return !suppressions.silences(code: finding.code, line: finding.range.start.line)
         }
     }

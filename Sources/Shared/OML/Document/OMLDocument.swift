@@ -9,8 +9,9 @@ public struct StepDependency: Sendable {
     public let node: YAMLNode
 }
 
-/// One step of an OML pipeline, with the nodes of its fields kept for positions.
-public struct OMLStep: Sendable {
+/// One step of an OML pipeline, with the nodes of its fields kept for positions. A class, so the
+/// many rules that walk the steps share one copy.
+public final class OMLStep: Sendable {
     /// The step's position in the `steps` list, from 0.
     public let index: Int
     /// The step's node: a mapping in a well-formed document.
@@ -93,6 +94,8 @@ public struct OMLDocument: Sendable {
     public let params: [ParamDeclaration]
     /// The declared profiles, in order.
     public let profiles: [ProfileDeclaration]
+    /// The first step with each id; later duplicates are left out (the linter reports them).
+    public let stepsByID: [String: OMLStep]
 
     /// Views a root mapping as an OML document.
     public init(root: YAMLNode) {
@@ -100,6 +103,11 @@ public struct OMLDocument: Sendable {
         steps = (root["steps"]?.sequence ?? []).enumerated().map { OMLStep(index: $0.offset, node: $0.element) }
         params = (root["params"]?.mapping ?? []).map(ParamDeclaration.init(pair:))
         profiles = (root["profiles"]?.mapping ?? []).map(ProfileDeclaration.init(pair:))
+        var byID: [String: OMLStep] = [:]
+        for step in steps {
+            if let id = step.id, byID[id] == nil { byID[id] = step }
+        }
+        stepsByID = byID
     }
 
     /// The top-level entry for `key`, when present.
@@ -107,15 +115,6 @@ public struct OMLDocument: Sendable {
 
     /// The pipeline's name, when it is a string.
     public var name: String? { root["name"]?.string }
-
-    /// The first step with each id; later duplicates are ignored here (the linter reports them).
-    public var stepsByID: [String: OMLStep] {
-        var result: [String: OMLStep] = [:]
-        for step in steps {
-            if let id = step.id, result[id] == nil { result[id] = step }
-        }
-        return result
-    }
 
     /// The declared param named `name`.
     public func param(named name: String) -> ParamDeclaration? { params.first { $0.name == name } }

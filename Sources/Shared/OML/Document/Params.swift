@@ -138,7 +138,7 @@ public struct ParamReference: Sendable, Equatable {
     /// Every well-formed reference in `text`, in order. Names are letters, digits and `_`,
     /// not starting with a digit.
     public static func all(in text: String) -> [ParamReference] {
-        guard text.contains("${params.") else { return [] }
+        guard text.containsBytes("${params.") else { return [] }
         let scalars = Array(text.unicodeScalars)
         var result: [ParamReference] = []
         var index = 0

@@ -42,8 +42,9 @@ public enum OverridePolicy: String, Sendable {
 }
 
 /// One built-in component's spec, in the spec format of the original Osiris (`components/*/spec.yaml`)
-/// with this toolchain's extensions `x-family`, `x-role` and `x-aliases`.
-public struct ComponentSpec: Sendable {
+/// with this toolchain's extensions `x-family`, `x-role` and `x-aliases`. A class: specs are
+/// immutable and shared by every step that uses the component.
+public final class ComponentSpec: Sendable {
     /// The component's name, such as `postgres.extractor`.
     public let name: String
     /// The spec's version.

@@ -1,4 +1,5 @@
 import OsirisCore
+import Synchronization
 import OsirisYAML
 
 /// One way a config value breaks its component's schema, pointing at the offending node.
@@ -75,16 +76,24 @@ package struct SchemaValidator {
                 return trial.isEmpty
             }
             if !fits {
+                let found = node.scalar?.value.jsonValue.typeName ?? (node.sequence != nil ? "array" : "object")
                 violations.append(SchemaViolation(
-                    kind: .wrongType(expected: schema.typeDescription, found: node.jsonValue.typeName), node: node, path: path))
+                    kind: .wrongType(expected: schema.typeDescription, found: found), node: node, path: path))
             }
             return
         }
 
         // A string that is exactly one param reference takes the param's type (DESIGN.md §3).
-        var value = node.jsonValue
+        // Containers stand in as empty values of their kind: only their type matters here, and
+        // converting a whole subtree at every level would be quadratic.
+        var value: JSONValue
+        switch node.kind {
+        case .scalar(let scalar): value = scalar.value.jsonValue
+        case .sequence: value = .array([])
+        case .mapping: value = .object([:])
+        }
         var isTemplated = false
-        if case .string(let text) = value, text.contains("${") {
+        if case .string(let text) = value, text.containsBytes("${") {
             if let resolved = resolveParamReference(text) {
                 value = resolved
             } else {
@@ -119,7 +128,7 @@ package struct SchemaValidator {
                 violations.append(SchemaViolation(kind: .badLength(minimum: schema.minLength, maximum: schema.maxLength, isList: false), node: node, path: path))
             } else if let maximum = schema.maxLength, length > maximum {
                 violations.append(SchemaViolation(kind: .badLength(minimum: schema.minLength, maximum: schema.maxLength, isList: false), node: node, path: path))
-            } else if let pattern = schema.pattern, let regex = try? Regex(pattern), (try? regex.firstMatch(in: text)) == nil {
+            } else if let pattern = schema.pattern, !PatternCache.shared.matches(pattern, text) {
                 violations.append(SchemaViolation(kind: .patternMismatch(pattern), node: node, path: path))
             }
         }
@@ -181,5 +190,20 @@ package struct SchemaValidator {
             return left == right
         }
         return lhs == rhs
+    }
+}
+
+/// Compiled patterns, shared by every validation: compiling a pattern costs far more than matching it.
+final class PatternCache: @unchecked Sendable {
+    static let shared = PatternCache()
+    private let compiled = Mutex<[String: Regex<AnyRegexOutput>]>([:])
+
+    /// Whether `text` contains a match of `pattern`; an invalid pattern matches nothing.
+    func matches(_ pattern: String, _ text: String) -> Bool {
+        compiled.withLock { compiled in
+            if compiled[pattern] == nil, let regex = try? Regex(pattern) { compiled[pattern] = regex }
+            guard let regex = compiled[pattern] else { return false }
+            return (try? regex.firstMatch(in: text)) != nil
+        }
     }
 }

@@ -1,3 +1,4 @@
+import OML
 import OsirisCore
 
 /// OML203: a config value of the wrong type, outside its enum or bounds.
@@ -26,7 +27,11 @@ struct InvalidConfigValue: Rule {
                 let message: String
                 switch violation.kind {
                 case .wrongType(let expected, let found):
-                    message = "config \(key) must be \(article(expected)), not \(article(found))"
+                    if let text = violation.node.string, let param = ParamReference.whole(text) {
+                        message = "config \(key) must be \(article(expected)), but param '\(param)' is \(article(found))"
+                    } else {
+                        message = "config \(key) must be \(article(expected)), not \(article(found))"
+                    }
                 case .notAllowed(let allowed):
                     let names = allowed.map { $0.stringValue ?? JSONWriter.canonicalString($0) }
                     let shown = violation.node.scalar?.text ?? violation.node.kindName

@@ -25,7 +25,7 @@ struct UnknownColumn: Rule {
                let tables = context.snapshotTables(snapshot, schema: configured.schema, name: configured.name, quoted: false),
                tables.count == 1, let columns = step.config?["columns"]?.sequence {
                 for item in columns {
-                    guard let name = item.string, !name.contains("${"),
+                    guard let name = item.string, !name.containsBytes("${"),
                           tables[0].column(named: name, caseSensitive: false) == nil
                     else { continue }
                     report(name, table: tables[0], at: item.range)
