@@ -40,8 +40,24 @@ import Testing
             Issue.record("recorded \(name); review the diff and run again without OSIRIS_RECORD_GOLDENS")
             return
         }
-        #expect(run.stdout == read("stdout") ?? "", "stdout of \(name)")
-        #expect(run.stderr == read("stderr") ?? "", "stderr of \(name)")
+        #expect(firstDifference(run.stdout, read("stdout") ?? "") == nil, "stdout of \(name)")
+        #expect(firstDifference(run.stderr, read("stderr") ?? "") == nil, "stderr of \(name)")
         #expect(status == read("status") ?? "0\n", "exit status of \(name)")
     }
+}
+
+/// The first line where `actual` and `expected` differ, quoted both ways, or nil when they are equal;
+/// short enough to read in a failure message, unlike a whole SARIF log.
+func firstDifference(_ actual: String, _ expected: String) -> String? {
+    guard actual != expected else { return nil }
+    let actualLines = actual.split(separator: "\n", omittingEmptySubsequences: false)
+    let expectedLines = expected.split(separator: "\n", omittingEmptySubsequences: false)
+    for index in 0..<max(actualLines.count, expectedLines.count) {
+        let got = index < actualLines.count ? String(actualLines[index]) : "<end>"
+        let want = index < expectedLines.count ? String(expectedLines[index]) : "<end>"
+        if got != want {
+            return "line \(index + 1):\n  got:  \(got.prefix(300))\n  want: \(want.prefix(300))"
+        }
+    }
+    return "the outputs differ in their final newline"
 }

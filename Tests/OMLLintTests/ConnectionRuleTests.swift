@@ -127,11 +127,32 @@ import Testing
                 component: postgres.extractor
                 mode: read
                 config:
-                  query: |
+                  query: 3️⃣|
                     SELECT *
                     FROM orders
-                    3️⃣FOR UPDATE
+                    4️⃣FOR UPDATE
             """, [("OML306", "1️⃣"), ("OML306", "2️⃣"), ("OML306", "3️⃣")])
+    }
+
+    @Test func findingsInsideABlockPointAtItsKeyWithANoteInside() {
+        let text = MarkedText("""
+            oml_version: "0.1.0"
+            name: blocks
+            steps:
+              - id: a
+                component: postgres.extractor
+                mode: read
+                config:
+                  query: 1️⃣|
+                    SELECT *
+                    FROM orders
+                    2️⃣FOR UPDATE
+            """)
+        let finding = lint(text.text).first
+        #expect(finding?.code == "OML306")
+        #expect(finding?.range.start == text.markers["1️⃣"])
+        #expect(finding?.notes.first?.range?.start == text.markers["2️⃣"])
+        #expect(finding?.notes.first?.message == "'FOR UPDATE' is here")
     }
 
     @Test func readOnlyQueriesPass() {

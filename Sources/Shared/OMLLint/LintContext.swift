@@ -75,10 +75,22 @@ final class LintContext {
         return ConnectionReference(parsing: text)
     }
 
+    /// Where to report something found at `offset` (in Unicode scalars) inside a string scalar.
+    ///
+    /// On a one-line scalar the range is the text itself. A finding inside a multi-line scalar is
+    /// reported at the scalar's start (the line of its key, where a `# expect:` marker or a
+    /// suppression comment can stand, since comments inside a block are content), with a note
+    /// pointing at the exact line and column inside the block.
+    func location(in node: YAMLNode, offset: Int, length: Int, what: String) -> (range: SourceRange, notes: [Diagnostic.Note]) {
+        let exact = exactRange(in: node, offset: offset, length: length)
+        if node.range.start.line == node.range.end.line || exact == node.range { return (exact, []) }
+        return (node.range, [Diagnostic.Note("\(what) is here", range: exact)])
+    }
+
     /// The range of `length` Unicode scalars at `offset` inside a string scalar's value, when the
     /// value maps onto the source one to one (plain or quoted on one line without escapes, or a
     /// literal block); otherwise the whole node.
-    func range(in node: YAMLNode, offset: Int, length: Int) -> SourceRange {
+    private func exactRange(in node: YAMLNode, offset: Int, length: Int) -> SourceRange {
         guard let scalar = node.scalar else { return node.range }
         let start = node.range.start
         switch scalar.style {

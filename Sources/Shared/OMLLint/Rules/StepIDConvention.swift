@@ -7,7 +7,7 @@ struct StepIDConvention: Rule {
         summary: "step id breaks the naming convention",
         documentation: """
             Step ids become file names (artifacts/<step>/) and SQL table names (`df_<id>`), so by \
-            convention they are lowercase letters, digits, '-' and '_', starting with a letter or digit.
+            convention they are lowercase letters, digits, '-' and '_'.
             """)
 
     static func check(_ context: LintContext, into findings: inout [Diagnostic]) {
@@ -20,8 +20,7 @@ struct StepIDConvention: Rule {
     }
 
     static func isConventional(_ id: String) -> Bool {
-        guard let first = id.unicodeScalars.first, first != "-", first != "_" else { return false }
-        return id.unicodeScalars.allSatisfy { scalar in
+        !id.isEmpty && id.unicodeScalars.allSatisfy { scalar in
             (scalar >= "a" && scalar <= "z") || (scalar >= "0" && scalar <= "9") || scalar == "-" || scalar == "_"
         }
     }

@@ -25,9 +25,10 @@ struct UndeclaredParam: Rule {
                 for reference in ParamReference.all(in: text) where !declaredSet.contains(reference.name) {
                     let help = closestMatch(to: reference.name, among: declared).map { "did you mean '\($0)'?" }
                         ?? "declare it under 'params:'"
+                    let location = context.location(
+                        in: node, offset: reference.offset, length: reference.length, what: "'${params.\(reference.name)}'")
                     findings.append(finding(
-                        context, at: context.range(in: node, offset: reference.offset, length: reference.length),
-                        "param '\(reference.name)' is not declared", help: help))
+                        context, at: location.range, "param '\(reference.name)' is not declared", help: help, notes: location.notes))
                 }
             }
         }

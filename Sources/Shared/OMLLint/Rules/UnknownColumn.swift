@@ -16,10 +16,10 @@ struct UnknownColumn: Rule {
     static func check(_ context: LintContext, into findings: inout [Diagnostic]) {
         for (step, spec) in context.configuredSteps {
             guard let snapshot = context.groundingSnapshot(for: step, spec: spec) else { continue }
-            func report(_ column: String, table: SnapshotTable, at range: SourceRange) {
+            func report(_ column: String, table: SnapshotTable, at range: SourceRange, notes: [Diagnostic.Note] = []) {
                 let help = closestMatch(to: column, among: table.columns.map(\.name)).map { "did you mean '\($0)'?" }
                     ?? "columns of '\(table.name)': \(table.columns.map(\.name).joined(separator: ", "))"
-                findings.append(finding(context, at: range, "column '\(column)' is not in table '\(table.name)'", help: help))
+                findings.append(finding(context, at: range, "column '\(column)' is not in table '\(table.name)'", help: help, notes: notes))
             }
             if let configured = context.configuredTable(of: step),
                let tables = context.snapshotTables(snapshot, schema: configured.schema, name: configured.name, quoted: false),
@@ -36,7 +36,8 @@ struct UnknownColumn: Rule {
                    snapshot, schema: select.table.schema, name: select.table.name, quoted: select.table.isQuoted),
                tables.count == 1 {
                 for column in select.columns where tables[0].column(named: column.name, caseSensitive: column.isQuoted) == nil {
-                    report(column.name, table: tables[0], at: context.range(in: node, offset: column.offset, length: column.length))
+                    let location = context.location(in: node, offset: column.offset, length: column.length, what: "'\(column.name)'")
+                    report(column.name, table: tables[0], at: location.range, notes: location.notes)
                 }
             }
         }

@@ -18,11 +18,11 @@ struct UnknownTable: Rule {
         for (step, spec) in context.configuredSteps {
             guard let snapshot = context.groundingSnapshot(for: step, spec: spec) else { continue }
             let known = snapshot.tables.map(\.name)
-            func report(_ name: String, schema: String?, at range: SourceRange) {
+            func report(_ name: String, schema: String?, at range: SourceRange, notes: [Diagnostic.Note] = []) {
                 let shown = schema.map { "\($0).\(name)" } ?? name
                 let help = closestMatch(to: name, among: known).map { "did you mean '\($0)'?" }
                 findings.append(finding(
-                    context, at: range, "table '\(shown)' is not in the snapshot of \(snapshot.connection)", help: help))
+                    context, at: range, "table '\(shown)' is not in the snapshot of \(snapshot.connection)", help: help, notes: notes))
             }
             if let table = context.configuredTable(of: step),
                let matches = context.snapshotTables(snapshot, schema: table.schema, name: table.name, quoted: false), matches.isEmpty {
@@ -33,8 +33,9 @@ struct UnknownTable: Rule {
                     guard let matches = context.snapshotTables(
                         snapshot, schema: reference.schema, name: reference.name, quoted: reference.isQuoted), matches.isEmpty
                     else { continue }
-                    report(reference.name, schema: reference.schema,
-                           at: context.range(in: node, offset: reference.offset, length: reference.length))
+                    let location = context.location(
+                        in: node, offset: reference.offset, length: reference.length, what: "'\(reference.name)'")
+                    report(reference.name, schema: reference.schema, at: location.range, notes: location.notes)
                 }
             }
         }
