@@ -3,7 +3,7 @@ PREFIX ?= /usr/local
 BINDIR = $(PREFIX)/bin
 MANDIR = $(PREFIX)/share/man
 SWIFT ?= swift
-TOOLS = oml-lint
+TOOLS = oml-lint oml-compile
 RELEASE_BIN = .build/release
 
 .PHONY: all build setup test install uninstall clean man-check bench
@@ -38,6 +38,7 @@ man-check: setup
 
 bench: build
 	bench/lint
+	bench/compile
 
 clean:
 	rm -rf .build

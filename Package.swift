@@ -10,9 +10,11 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "oml-lint", targets: ["oml-lint"]),
+        .executable(name: "oml-compile", targets: ["oml-compile"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // System libraries: a module map and a shim header each.
@@ -23,10 +25,13 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
 
         // Libraries, bottom up.
-        .target(name: "OsirisCore", path: "Sources/Shared/OsirisCore"),
+        .target(
+            name: "OsirisCore", dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            path: "Sources/Shared/OsirisCore"),
         .target(name: "OsirisYAML", dependencies: ["OsirisCore", "CLibYAML"], path: "Sources/Shared/OsirisYAML"),
         .target(name: "OML", dependencies: ["OsirisCore", "OsirisYAML"], path: "Sources/Shared/OML"),
         .target(name: "OMLLint", dependencies: ["OsirisCore", "OsirisYAML", "OML"], path: "Sources/Shared/OMLLint"),
+        .target(name: "OMLCompiler", dependencies: ["OsirisCore", "OsirisYAML", "OML", "OMLLint"], path: "Sources/Shared/OMLCompiler"),
         .target(
             name: "OsirisCLI",
             dependencies: ["OsirisCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -40,12 +45,19 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
+        .executableTarget(
+            name: "oml-compile",
+            dependencies: ["OsirisCLI", "OsirisCore", "OML", "OMLCompiler",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+
         // Tests mirror the libraries; CLITests runs the built tools against golden cases.
         .testTarget(name: "OsirisCoreTests", dependencies: ["OsirisCore"]),
         .testTarget(name: "OsirisYAMLTests", dependencies: ["OsirisYAML"]),
         .testTarget(name: "OMLTests", dependencies: ["OML", "OsirisYAML"]),
         .testTarget(name: "OMLLintTests", dependencies: ["OMLLint", "OML", "OsirisCore"]),
-        .testTarget(name: "CLITests", dependencies: ["oml-lint"]),
+        .testTarget(name: "OMLCompilerTests", dependencies: ["OMLCompiler", "OML", "OsirisCore"]),
+        .testTarget(name: "CLITests", dependencies: ["oml-lint", "oml-compile"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -35,7 +35,7 @@ enum ToolHarness {
         environment: [String: String] = [:]
     ) throws -> Run {
         let process = Process()
-        process.executableURL = binDirectory.appendingPathComponent(tool)
+        process.executableURL = tool.hasPrefix("/") ? URL(fileURLWithPath: tool) : binDirectory.appendingPathComponent(tool)
         process.arguments = arguments
         process.currentDirectoryURL = directory ?? repositoryRoot
         var env = ProcessInfo.processInfo.environment

@@ -25,13 +25,17 @@ public struct DiagnosticPrinter {
     /// What has been printed so far.
     public private(set) var summary = DiagnosticSummary()
 
-    /// A printer writing to stdout.
-    public init(options: DiagnosticOptions, tool: String, rules: [RuleDescriptor], environment: [String: String]) {
-        output = .standardOutput
+    /// A printer writing to `output`: stdout for tools whose product is the findings (oml-lint),
+    /// stderr for tools that have another product (oml-compile).
+    public init(
+        options: DiagnosticOptions, tool: String, rules: [RuleDescriptor], environment: [String: String],
+        output: FileDescriptorOutput = .standardOutput
+    ) {
+        self.output = output
         strict = options.strict
         renderer = makeRenderer(
             format: options.format, toolName: tool, toolVersion: osirisVersion, rules: rules,
-            useColor: colorEnabled(for: .standardOutput, environment: environment))
+            useColor: colorEnabled(for: output, environment: environment))
     }
 
     /// Prints one file's findings.

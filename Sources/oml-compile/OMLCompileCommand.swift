@@ -1,0 +1,114 @@
+import ArgumentParser
+import OML
+import OMLCompiler
+import OMLLint
+import OsirisCLI
+import OsirisCore
+
+/// `oml-compile`: turns one OML file into a deterministic, fingerprinted manifest (DESIGN.md §6).
+@main
+struct OMLCompileCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "oml-compile",
+        abstract: "Compile an OML pipeline into a deterministic, fingerprinted manifest.",
+        discussion: """
+            Lints FILE ('-' or no FILE reads standard input) and refuses on any error, printing the \
+            findings on standard error. Otherwise writes the manifest as canonical JSON to standard \
+            output, or to --output atomically, leaving an identical existing file untouched. Exit \
+            status: 0 compiled, 1 lint errors (or warnings with --strict) or --check found a change, \
+            64 usage error, 65 bad snapshot, 66 unreadable input, 73 output cannot be written, \
+            78 bad connections file or OSIRIS_PARAM_ value.
+            """,
+        version: "oml-compile \(osirisVersion)")
+
+    @OptionGroup var diagnostics: DiagnosticOptions
+
+    @Option(name: [.customShort("o"), .long], help: ArgumentHelp("Write the manifest to this file instead of standard output.", valueName: "file"))
+    var output: String?
+
+    @Option(name: .long, help: ArgumentHelp("Activate a profile declared in the OML.", valueName: "name"))
+    var profile: String?
+
+    @Option(name: .long, help: ArgumentHelp("Set a param, overriding its default, the profile and OSIRIS_PARAM_NAME (repeatable).", valueName: "name=value"))
+    var param: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("Connections file to check aliases against and take family defaults from.", valueName: "file"))
+    var connections: String?
+
+    @Option(name: .long, help: ArgumentHelp("Discovery snapshot to check tables and columns against (OML400, OML401).", valueName: "file"))
+    var snapshot: String?
+
+    @Option(name: .long, help: ArgumentHelp("Also write a make rule naming the output and every input.", valueName: "file"))
+    var depfile: String?
+
+    @Flag(name: .long, help: "Write nothing; exit 1 when the --output file is missing or would change.")
+    var check = false
+
+    @Option(name: .long, help: ArgumentHelp("The file name to report for standard input.", valueName: "name"))
+    var stdinFilename = "-"
+
+    @Argument(help: ArgumentHelp("The OML file; '-' reads standard input.", valueName: "file"))
+    var file: String?
+
+    func validate() throws {
+        if check && output == nil { throw ValidationError("--check compares against the --output file; give -o FILE") }
+        if depfile != nil && output == nil { throw ValidationError("--depfile names the output file in its rule; give -o FILE") }
+    }
+
+    func run() throws {
+        try ToolRunner.run(tool: "oml-compile") { try compile() }
+    }
+
+    private func compile() throws -> ExitStatus {
+        let input = file ?? "-"
+        if input == "-", InputFile.standardInputIsTerminal {
+            throw UsageError("no input: name an OML file, or pipe one to standard input")
+        }
+        let environment = Environment.current
+        let connectionsPath = ConnectionsFile.locate(
+            explicit: connections, environment: environment, fileExists: DirectoryWalker.exists)
+        let connectionsFile = try connectionsPath.map { path in try ConnectionsFile.load(path: path) }
+        let snapshotFile = try snapshot.map { path in try Snapshot.load(path: path) }
+        let bytes = try InputFile.read(input)
+        let name = input == "-" ? stdinFilename : input
+
+        let options = CompileOptions(
+            profile: profile, params: param, environment: environment, connections: connectionsFile, snapshot: snapshotFile)
+        let result: CompileResult
+        do {
+            result = try Compiler().compile(bytes, file: name, options: options)
+        } catch {
+            // Profile and param flags are usage errors; OSIRIS_PARAM_ values configuration errors.
+            if error.exitStatus == .usage { throw UsageError(error.description) }
+            throw error
+        }
+
+        var printer = DiagnosticPrinter(
+            options: diagnostics, tool: "oml-compile", rules: Linter.ruleDescriptors, environment: environment,
+            output: .standardError)
+        try printer.print(result.diagnostics, source: result.source)
+        let status = try printer.finish()
+        guard status == .success, let manifest = result.manifest else { return .failure }
+
+        let bytesOut = manifest.canonicalBytes
+        guard let output else {
+            try FileDescriptorOutput.standardOutput.write(bytesOut)
+            return .success
+        }
+        if check {
+            guard AtomicFile.hasContents(bytesOut, at: output) else {
+                ToolRunner.reportError(tool: "oml-compile", "'\(output)' is out of date", label: "note")
+                return .failure
+            }
+            return .success
+        }
+        try AtomicFile.write(bytesOut, to: output)
+        if let depfile {
+            var inputs = input == "-" ? [] : [input]
+            if let connectionsPath { inputs.append(connectionsPath) }
+            if let snapshot { inputs.append(snapshot) }
+            try AtomicFile.write(Array(Depfile.rule(target: output, inputs: inputs).utf8), to: depfile)
+        }
+        return .success
+    }
+}

@@ -1,0 +1,179 @@
+import Foundation
+import Testing
+
+/// `oml-compile` from the command line: goldens, determinism, -o, --check, --depfile, make.
+@Suite struct CompileCommandTests {
+    let scratch: URL = {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("oml-compile-tests-\(UUID().uuidString)")
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }()
+
+    static let conformance = ToolHarness.conformanceDirectory
+    static let connections = conformance.appendingPathComponent("osiris_connections.yaml").path
+
+    /// Every valid conformance case and every anchor example, by path below the conformance folder.
+    static let compilable: [String] = {
+        let lint = (try? FileManager.default.contentsOfDirectory(atPath: conformance.appendingPathComponent("lint").path)) ?? []
+        let anchors = (try? FileManager.default.contentsOfDirectory(atPath: conformance.appendingPathComponent("anchor-examples").path)) ?? []
+        return lint.filter { $0.hasPrefix("valid-") || $0 == "suppressed.oml" }.sorted().map { "lint/\($0)" }
+            + anchors.sorted().map { "anchor-examples/\($0)" }
+    }()
+
+    /// Conformance cases with an error finding.
+    static let invalid: [String] = {
+        let lint = (try? FileManager.default.contentsOfDirectory(atPath: conformance.appendingPathComponent("lint").path)) ?? []
+        return lint.filter { $0.hasPrefix("oml") && $0 != "oml012-013-015.oml" }.sorted().map { "lint/\($0)" }
+    }()
+
+    @Test func theCasesAreThere() {
+        #expect(Self.compilable.count >= 9)
+        #expect(Self.invalid.count >= 18)
+    }
+
+    /// Golden manifests in `Tests/GoldenManifests/`; `OSIRIS_RECORD_GOLDENS=1` rewrites them.
+    @Test(arguments: compilable)
+    func goldenManifest(_ name: String) throws {
+        let path = Self.conformance.appendingPathComponent(name).path
+        let run = try ToolHarness.run("oml-compile", ["--connections", Self.connections, path])
+        #expect(run.status == 0, "\(run.stderr)")
+        let golden = ToolHarness.repositoryRoot.appendingPathComponent(
+            "Tests/GoldenManifests/\(name.replacingOccurrences(of: "/", with: "--")).manifest.json")
+        if ProcessInfo.processInfo.environment["OSIRIS_RECORD_GOLDENS"] == "1" {
+            try FileManager.default.createDirectory(at: golden.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try run.stdoutBytes.write(to: golden)
+            Issue.record("recorded \(golden.lastPathComponent); review it and run again without OSIRIS_RECORD_GOLDENS")
+            return
+        }
+        let expected = try Data(contentsOf: golden)
+        #expect(firstDifference(run.stdout, String(decoding: expected, as: UTF8.self)) == nil)
+    }
+
+    @Test(arguments: invalid)
+    func invalidCaseGivesTheLintDiagnostics(_ name: String) throws {
+        let path = Self.conformance.appendingPathComponent(name).path
+        let flags = ["--format", "json", "--connections", Self.connections, "--snapshot",
+                     Self.conformance.appendingPathComponent("snapshot.json").path, path]
+        let compile = try ToolHarness.run("oml-compile", flags)
+        let lint = try ToolHarness.run("oml-lint", flags)
+        #expect(compile.status == 1)
+        #expect(compile.stdout.isEmpty)
+        #expect(compile.stderr == lint.stdout)
+    }
+
+    @Test func sameBytesFromAnotherDirectoryAndAnyPathForm() throws {
+        let source = Self.conformance.appendingPathComponent("lint/valid-dag.oml")
+        let copy = scratch.appendingPathComponent("nested/dir/dag.oml")
+        try FileManager.default.createDirectory(at: copy.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: source, to: copy)
+        let absolute = try ToolHarness.run("oml-compile", ["--connections", Self.connections, copy.path])
+        let relative = try ToolHarness.run("oml-compile", ["--connections", Self.connections, "dir/dag.oml"], in: scratch.appendingPathComponent("nested"))
+        let again = try ToolHarness.run("oml-compile", ["--connections", Self.connections, "dag.oml"], in: copy.deletingLastPathComponent())
+        #expect(absolute.status == 0)
+        #expect(absolute.stdoutBytes == relative.stdoutBytes)
+        #expect(absolute.stdoutBytes == again.stdoutBytes)
+        #expect(!absolute.stdout.contains(scratch.path))
+        let stdin = try ToolHarness.run("oml-compile", ["--connections", Self.connections, "-"], stdin: try Data(contentsOf: source))
+        #expect(stdin.stdoutBytes == absolute.stdoutBytes)
+    }
+
+    @Test func outputIsLeftUntouchedWhenUnchanged() throws {
+        let source = Self.conformance.appendingPathComponent("lint/valid-minimal.oml").path
+        let output = scratch.appendingPathComponent("m.json").path
+        #expect(try ToolHarness.run("oml-compile", ["--connections", Self.connections, source, "-o", output]).status == 0)
+        let past = Date(timeIntervalSince1970: 1_000_000_000)
+        try FileManager.default.setAttributes([.modificationDate: past], ofItemAtPath: output)
+        let second = try ToolHarness.run("oml-compile", ["--connections", Self.connections, source, "-o", output])
+        #expect(second.status == 0)
+        #expect(second.stdout.isEmpty)
+        let attributes = try FileManager.default.attributesOfItem(atPath: output)
+        #expect(attributes[.modificationDate] as? Date == past)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: scratch.path).filter { $0.contains(".tmp-") }
+        #expect(leftovers.isEmpty)
+    }
+
+    @Test func checkExitsOneWithoutWritingWhenTheOutputWouldChange() throws {
+        let source = Self.conformance.appendingPathComponent("lint/valid-params-profiles.oml").path
+        let output = scratch.appendingPathComponent("check.json").path
+        let missing = try ToolHarness.run("oml-compile", ["--connections", Self.connections, source, "-o", output, "--check"])
+        #expect(missing.status == 1)
+        #expect(!FileManager.default.fileExists(atPath: output))
+        #expect(try ToolHarness.run("oml-compile", ["--connections", Self.connections, source, "-o", output]).status == 0)
+        let before = try Data(contentsOf: URL(fileURLWithPath: output))
+        #expect(try ToolHarness.run("oml-compile", ["--connections", Self.connections, source, "-o", output, "--check"]).status == 0)
+        let changed = try ToolHarness.run(
+            "oml-compile", ["--connections", Self.connections, source, "-o", output, "--check", "--param", "limit=3"])
+        #expect(changed.status == 1)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: output)) == before)
+    }
+
+    @Test func depfileNamesTheOutputAndEveryInput() throws {
+        let source = Self.conformance.appendingPathComponent("lint/valid-minimal.oml").path
+        let output = scratch.appendingPathComponent("out dir/m.json")
+        try FileManager.default.createDirectory(at: output.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let depfile = scratch.appendingPathComponent("m.d").path
+        let run = try ToolHarness.run(
+            "oml-compile", ["--connections", Self.connections, source, "-o", output.path, "--depfile", depfile])
+        #expect(run.status == 0)
+        let rule = try String(contentsOfFile: depfile, encoding: .utf8)
+        let escapedOutput = output.path.replacingOccurrences(of: " ", with: "\\ ")
+        #expect(rule == "\(escapedOutput): \(source) \(Self.connections)\n")
+    }
+
+    @Test func usageErrors() throws {
+        let source = Self.conformance.appendingPathComponent("lint/valid-params-profiles.oml").path
+        let profile = try ToolHarness.run("oml-compile", [source, "--profile", "staging"])
+        #expect(profile.status == 64)
+        #expect(profile.stderr.hasPrefix("oml-compile: error: unknown profile 'staging'; declared profiles: prod\n"))
+        #expect(try ToolHarness.run("oml-compile", [source, "--param", "limit=lots"]).status == 64)
+        #expect(try ToolHarness.run("oml-compile", [source, "--check"]).status == 64)
+        #expect(try ToolHarness.run("oml-compile", [source, "--bogus"]).status == 64)
+        #expect(try ToolHarness.run("oml-compile", [source], environment: ["OSIRIS_PARAM_LIMIT": "x"]).status == 78)
+        let missing = try ToolHarness.run("oml-compile", ["nowhere.oml"])
+        #expect(missing.status == 66)
+        #expect(missing.stderr == "oml-compile: error: cannot read 'nowhere.oml': No such file or directory\n")
+    }
+
+    @Test func unwritableOutputExits73() throws {
+        let source = Self.conformance.appendingPathComponent("lint/valid-minimal.oml").path
+        let run = try ToolHarness.run("oml-compile", ["--connections", Self.connections, source, "-o", "/nonexistent/dir/m.json"])
+        #expect(run.status == 73)
+        #expect(run.stderr.contains("cannot write '/nonexistent/dir/m.json'"))
+    }
+
+    @Test func strictRefusesWarnings() throws {
+        let warned = scratch.appendingPathComponent("w.oml")
+        try Data("""
+            oml_version: "0.1.0"
+            name: Warned
+            steps: [{id: a, component: postgres.extractor, mode: read, config: {table: orders}}]
+
+            """.utf8).write(to: warned)
+        let lenient = try ToolHarness.run("oml-compile", [warned.path])
+        #expect(lenient.status == 0)
+        #expect(lenient.stderr.contains("[OML015]"))
+        let strict = try ToolHarness.run("oml-compile", ["--strict", warned.path])
+        #expect(strict.status == 1)
+        #expect(strict.stdout.isEmpty)
+    }
+
+    @Test func examplesMakefileRebuildsOnlyWhatChanged() throws {
+        let examples = scratch.appendingPathComponent("examples")
+        try FileManager.default.copyItem(at: ToolHarness.repositoryRoot.appendingPathComponent("examples"), to: examples)
+        try? FileManager.default.removeItem(at: examples.appendingPathComponent("build"))
+        let compiler = ToolHarness.binDirectory.appendingPathComponent("oml-compile").path
+        func make() throws -> [String] {
+            let run = try ToolHarness.run("/usr/bin/make", ["--no-print-directory", "OML_COMPILE=\(compiler)"], in: examples)
+            #expect(run.status == 0, "\(run.stderr)")
+            return run.stdout.split(separator: "\n").filter { $0.hasPrefix(compiler) }.map(String.init)
+        }
+        let pipelines = try FileManager.default.contentsOfDirectory(atPath: examples.appendingPathComponent("pipelines").path)
+        #expect(try make().count == pipelines.count)
+        #expect(try make().isEmpty)
+        let touched = examples.appendingPathComponent("pipelines/customers-to-csv.oml")
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(5)], ofItemAtPath: touched.path)
+        let rebuilt = try make()
+        #expect(rebuilt.count == 1)
+        #expect(rebuilt.first?.contains("pipelines/customers-to-csv.oml") == true)
+    }
+}
