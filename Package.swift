@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .executable(name: "oml-lint", targets: ["oml-lint"]),
         .executable(name: "oml-compile", targets: ["oml-compile"]),
+        .executable(name: "osiris-exec", targets: ["osiris-exec"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -32,6 +33,13 @@ let package = Package(
         .target(name: "OML", dependencies: ["OsirisCore", "OsirisYAML"], path: "Sources/Shared/OML"),
         .target(name: "OMLLint", dependencies: ["OsirisCore", "OsirisYAML", "OML"], path: "Sources/Shared/OMLLint"),
         .target(name: "OMLCompiler", dependencies: ["OsirisCore", "OsirisYAML", "OML", "OMLLint"], path: "Sources/Shared/OMLCompiler"),
+        .target(name: "OsirisData", dependencies: ["OsirisCore"], path: "Sources/Shared/OsirisData"),
+        .target(
+            name: "OsirisDrivers", dependencies: ["OsirisCore", "OsirisData", "OML", "CSQLite3"],
+            path: "Sources/Shared/OsirisDrivers"),
+        .target(
+            name: "OsirisRunner", dependencies: ["OsirisCore", "OsirisData", "OsirisDrivers", "OML"],
+            path: "Sources/Shared/OsirisRunner"),
         .target(
             name: "OsirisCLI",
             dependencies: ["OsirisCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -51,13 +59,22 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
+        .executableTarget(
+            name: "osiris-exec",
+            dependencies: ["OsirisCLI", "OsirisCore", "OML", "OsirisRunner",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+
         // Tests mirror the libraries; CLITests runs the built tools against golden cases.
         .testTarget(name: "OsirisCoreTests", dependencies: ["OsirisCore"]),
         .testTarget(name: "OsirisYAMLTests", dependencies: ["OsirisYAML"]),
         .testTarget(name: "OMLTests", dependencies: ["OML", "OsirisYAML"]),
         .testTarget(name: "OMLLintTests", dependencies: ["OMLLint", "OML", "OsirisCore"]),
         .testTarget(name: "OMLCompilerTests", dependencies: ["OMLCompiler", "OML", "OsirisCore"]),
-        .testTarget(name: "CLITests", dependencies: ["oml-lint", "oml-compile"]),
+        .testTarget(name: "OsirisDataTests", dependencies: ["OsirisData", "OsirisCore"]),
+        .testTarget(name: "OsirisDriversTests", dependencies: ["OsirisDrivers", "OsirisData", "OsirisCore", "OML"]),
+        .testTarget(name: "OsirisRunnerTests", dependencies: ["OsirisRunner", "OsirisDrivers", "OsirisData", "OsirisCore", "OML"]),
+        .testTarget(name: "CLITests", dependencies: ["oml-lint", "oml-compile", "osiris-exec"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -6,7 +6,6 @@ import OsirisCLI
 import OsirisCore
 
 /// `oml-compile`: turns one OML file into a deterministic, fingerprinted manifest (DESIGN.md §6).
-@main
 struct OMLCompileCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "oml-compile",
@@ -51,8 +50,8 @@ struct OMLCompileCommand: ParsableCommand {
     var file: String?
 
     func validate() throws {
-        if check && output == nil { throw ValidationError("--check compares against the --output file; give -o FILE") }
-        if depfile != nil && output == nil { throw ValidationError("--depfile names the output file in its rule; give -o FILE") }
+        if check && (output == nil || output == "-") { throw ValidationError("--check compares against the --output file; give -o FILE") }
+        if depfile != nil && (output == nil || output == "-") { throw ValidationError("--depfile names the output file in its rule; give -o FILE") }
     }
 
     func run() throws {
@@ -91,24 +90,31 @@ struct OMLCompileCommand: ParsableCommand {
         guard status == .success, let manifest = result.manifest else { return .failure }
 
         let bytesOut = manifest.canonicalBytes
-        guard let output else {
+        guard let output, output != "-" else {
             try FileDescriptorOutput.standardOutput.write(bytesOut)
             return .success
         }
         if check {
             guard AtomicFile.hasContents(bytesOut, at: output) else {
-                ToolRunner.reportError(tool: "oml-compile", "'\(output)' is out of date", label: "note")
+                let state = DirectoryWalker.exists(output) ? "is out of date" : "does not exist"
+                ToolRunner.reportError(tool: "oml-compile", "'\(output)' \(state)", label: "note")
                 return .failure
             }
             return .success
         }
-        try AtomicFile.write(bytesOut, to: output)
+        // The depfile first: when it cannot be written, nothing is.
         if let depfile {
             var inputs = input == "-" ? [] : [input]
             if let connectionsPath { inputs.append(connectionsPath) }
             if let snapshot { inputs.append(snapshot) }
             try AtomicFile.write(Array(Depfile.rule(target: output, inputs: inputs).utf8), to: depfile)
         }
+        try AtomicFile.write(bytesOut, to: output)
         return .success
     }
+}
+
+@main
+enum Main {
+    static func main() { OMLCompileCommand.runAsTool() }
 }

@@ -5,7 +5,6 @@ import OsirisCLI
 import OsirisCore
 
 /// `oml-lint`: checks OML pipelines and prints findings (DESIGN.md §10).
-@main
 struct OMLLintCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "oml-lint",
@@ -141,4 +140,9 @@ extension String {
     fileprivate func padding(_ width: Int) -> String {
         count >= width ? self : self + String(repeating: " ", count: width - count)
     }
+}
+
+@main
+enum Main {
+    static func main() { OMLLintCommand.runAsTool() }
 }

@@ -157,3 +157,12 @@ import Testing
         #expect(lint("oml_version: \"0.1.0\"\nname: x\nname: y  # oml-lint: disable=OML002\nsteps: []\n").map(\.code) == ["OML002"])
     }
 }
+
+@Suite struct DocumentFieldTests {
+    @Test func descriptionAndMetadataShapes() {
+        let steps = "steps: [{id: e, component: postgres.extractor, mode: read, config: {table: orders}}]\n"
+        expectFindings("oml_version: \"0.1.0\"\nname: x\ndescription: 1️⃣42\nmetadata: 2️⃣just text\n" + steps,
+                       [("OML016", "1️⃣"), ("OML016", "2️⃣")])
+        #expect(lint("oml_version: \"0.1.0\"\nname: x\ndescription: fine\nmetadata: {owner: data}\n" + steps).isEmpty)
+    }
+}

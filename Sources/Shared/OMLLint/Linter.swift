@@ -21,7 +21,7 @@ public struct Linter: Sendable {
     static let rules: [any Rule.Type] = [
         YAMLSyntaxError.self, DuplicateKey.self, DocumentNotMapping.self,
         MissingTopLevelKey.self, LegacyTopLevelKey.self, UnknownTopLevelKey.self, UnsupportedOMLVersion.self,
-        InvalidPipelineName.self, PipelineNameConvention.self, InvalidStepList.self,
+        InvalidPipelineName.self, PipelineNameConvention.self, InvalidDocumentField.self, InvalidStepList.self,
         StepNotMapping.self, MissingStepField.self, DuplicateStepID.self, StepIDConvention.self,
         UnknownStepDependency.self, DependencyCycle.self, InvalidStepMode.self, UnsupportedStepMode.self,
         UnknownStepKey.self, MissingStepInput.self, ImplicitStepInput.self, TooManyWriterInputs.self,

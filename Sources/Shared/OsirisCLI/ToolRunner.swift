@@ -61,3 +61,38 @@ public enum ToolRunner {
         try? FileDescriptorOutput.standardError.write("\(tool): \(label): \(message)\n")
     }
 }
+
+extension ParsableCommand {
+    /// Parses the command line and runs the command the way every Osiris tool does: `--help` and
+    /// `--version` on stdout with status 0, flag errors as `TOOL: error: MESSAGE` on stderr with
+    /// status 64, and the status the command chose otherwise.
+    public static func runAsTool() -> Never {
+        let tool = configuration.commandName ?? "osiris"
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+            terminate(0)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                try? FileDescriptorOutput.standardOutput.write(fullMessage(for: error) + "\n")
+                terminate(0)
+            }
+            if error is ExitCode { terminate(code.rawValue) }
+            ToolRunner.reportError(tool: tool, message(for: error))
+            ToolRunner.reportError(tool: tool, "see '\(tool) --help'", label: "note")
+            terminate(code.rawValue == ExitCode.validationFailure.rawValue ? ExitStatus.usage.rawValue : code.rawValue)
+        }
+    }
+}
+
+/// Ends the process with `status`.
+private func terminate(_ status: Int32) -> Never {
+    #if canImport(Glibc)
+    Glibc.exit(status)
+    #elseif canImport(Musl)
+    Musl.exit(status)
+    #else
+    Darwin.exit(status)
+    #endif
+}

@@ -26,7 +26,7 @@ public enum JSONValue: Sendable, Hashable {
     public var intValue: Int? {
         switch self {
         case .int(let value): return value
-        case .double(let value) where value.rounded() == value && abs(value) < 9.0e15: return Int(value)
+        case .double(let value) where value.rounded() == value && abs(value) < 9_007_199_254_740_992: return Int(value)
         default: return nil
         }
     }

@@ -51,14 +51,14 @@ public enum JSONWriter {
         }
     }
 
-    /// Integral doubles print as integers and others in Swift's shortest round-trip form, so `1.0`
+    /// Integral doubles below 2^53 print as integers and others in Swift's shortest round-trip form, so `1.0`
     /// and `1` are the same number on every machine; JSON has no infinity or NaN, so those are null.
     private static func appendDouble(_ number: Double, to bytes: inout [UInt8]) {
         guard number.isFinite else {
             bytes.append(contentsOf: "null".utf8)
             return
         }
-        if number.rounded() == number, abs(number) < 1e15 {
+        if number.rounded() == number, abs(number) < 9_007_199_254_740_992 {
             bytes.append(contentsOf: String(Int(number)).utf8)
         } else {
             bytes.append(contentsOf: number.description.utf8)

@@ -49,3 +49,9 @@ public func quotedList(_ names: [String], conjunction: String = "or") -> String 
     default: return quoted.dropLast().joined(separator: ", ") + " \(conjunction) " + quoted.last!
     }
 }
+
+/// A noun with its indefinite article, for messages: "an integer", "a string".
+public func withArticle(_ noun: String) -> String {
+    guard let first = noun.lowercased().first else { return noun }
+    return ("aeiou".contains(first) ? "an " : "a ") + noun
+}

@@ -22,7 +22,7 @@ struct DocumentNotMapping: Rule {
         let message: String
         let range: SourceRange
         if let root {
-            message = "the document is a \(root.kindName), not a mapping"
+            message = "the document is \(withArticle(root.kindName)), not a mapping"
             range = root.range
         } else {
             message = "the document is empty"

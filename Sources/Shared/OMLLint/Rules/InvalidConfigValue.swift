@@ -18,7 +18,7 @@ struct InvalidConfigValue: Rule {
             guard context.specs[step.index] != nil, let config = step.config, config.mapping == nil,
                   config.scalar?.value != .null
             else { continue }
-            findings.append(finding(context, at: config.range, "config must be a mapping, not a \(config.kindName)"))
+            findings.append(finding(context, at: config.range, "config must be a mapping, not \(withArticle(config.kindName))"))
         }
         for (step, spec) in context.configuredSteps {
             for violation in context.schemaViolations(of: step, spec: spec) {

@@ -20,7 +20,7 @@ struct InvalidPipelineName: Rule {
                 findings.append(finding(context, at: node.range, "name is blank", help: "give the pipeline a name such as 'orders-to-csv'"))
             }
         } else {
-            findings.append(finding(context, at: node.range, "name must be a string, not a \(node.kindName)"))
+            findings.append(finding(context, at: node.range, "name must be a string, not \(withArticle(node.kindName))"))
         }
     }
 }

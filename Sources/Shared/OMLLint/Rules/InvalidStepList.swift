@@ -19,7 +19,7 @@ struct InvalidStepList: Rule {
         } else if pair.value.scalar?.value == .null {
             findings.append(finding(context, at: pair.key.range, "steps is empty", help: "add at least one step"))
         } else {
-            findings.append(finding(context, at: pair.value.range, "steps must be a list, not a \(pair.value.kindName)"))
+            findings.append(finding(context, at: pair.value.range, "steps must be a list, not \(withArticle(pair.value.kindName))"))
         }
     }
 }

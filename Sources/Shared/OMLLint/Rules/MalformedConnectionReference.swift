@@ -16,7 +16,7 @@ struct MalformedConnectionReference: Rule {
         for (step, spec) in context.configuredSteps {
             guard spec.configSchema.properties["connection"] != nil, let node = step.config?["connection"] else { continue }
             guard let text = node.string else {
-                findings.append(finding(context, at: node.range, "connection must be a string like '@pg.shop', not a \(node.kindName)"))
+                findings.append(finding(context, at: node.range, "connection must be a string like '@pg.shop', not \(withArticle(node.kindName))"))
                 continue
             }
             guard context.connectionReference(of: step) == nil else { continue }

@@ -21,7 +21,7 @@ struct MissingStepField: Rule {
                     findings.append(finding(
                         context, at: firstKey.range, "step \(step.displayName) is missing '\(field)'", help: help(for: field)))
                 } else if let value, value.scalar == nil {
-                    findings.append(finding(context, at: value.range, "step '\(field)' must be a string, not a \(value.kindName)"))
+                    findings.append(finding(context, at: value.range, "step '\(field)' must be a string, not \(withArticle(value.kindName))"))
                 }
             }
         }

@@ -19,7 +19,7 @@ struct StepNotMapping: Rule {
     static func check(_ context: LintContext, into findings: inout [Diagnostic]) {
         for step in context.document.steps where step.node.mapping == nil {
             let shown = step.node.scalar.map { " '\($0.text)'" } ?? ""
-            findings.append(finding(context, at: step.node.range, "step #\(step.index + 1) is a \(step.node.kindName)\(shown), not a mapping"))
+            findings.append(finding(context, at: step.node.range, "step #\(step.index + 1) is \(withArticle(step.node.kindName))\(shown), not a mapping"))
         }
     }
 }

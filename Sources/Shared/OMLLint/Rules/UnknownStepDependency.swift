@@ -16,11 +16,11 @@ struct UnknownStepDependency: Rule {
         for step in context.document.steps {
             guard let pair = step.needsPair else { continue }
             if pair.value.sequence == nil, pair.value.string == nil {
-                findings.append(finding(context, at: pair.value.range, "needs must be a list of step ids, not a \(pair.value.kindName)"))
+                findings.append(finding(context, at: pair.value.range, "needs must be a list of step ids, not \(withArticle(pair.value.kindName))"))
                 continue
             }
             for item in pair.value.sequence ?? [] where item.scalar == nil {
-                findings.append(finding(context, at: item.range, "needs entries must be step ids, not a \(item.kindName)"))
+                findings.append(finding(context, at: item.range, "needs entries must be step ids, not \(withArticle(item.kindName))"))
             }
             for dependency in step.needs ?? [] where ids[dependency.name] == nil {
                 let help = closestMatch(to: dependency.name, among: ids.keys).map { "did you mean '\($0)'?" }

@@ -1,0 +1,153 @@
+import OML
+import OsirisCore
+import OsirisData
+
+/// Set by the runner when the run is interrupted; drivers check it between batches and stop.
+public final class CancellationToken: Sendable {
+    private let flag = AtomicFlag()
+    private let handlers = HandlerList()
+
+    /// A token that is not cancelled.
+    public init() {}
+
+    /// Whether the run was cancelled.
+    public var isCancelled: Bool { flag.isSet }
+
+    /// Cancels, and calls every registered handler once (drivers interrupt blocking calls there).
+    public func cancel() {
+        guard flag.set() else { return }
+        handlers.runAll()
+    }
+
+    /// Calls `handler` when the token is cancelled (at once if it already is). Returns a key for `remove`.
+    @discardableResult
+    public func onCancel(_ handler: @escaping @Sendable () -> Void) -> Int {
+        let key = handlers.add(handler)
+        if isCancelled { handler() }
+        return key
+    }
+
+    /// Forgets a handler.
+    public func remove(_ key: Int) { handlers.remove(key) }
+
+    /// Throws a cancelled step error when cancelled.
+    public func check() throws(StepError) {
+        if isCancelled { throw StepError(.cancelled, "interrupted") }
+    }
+}
+
+/// Where a step sends its output: the runner's tee to every consumer.
+public protocol BatchSink: AnyObject, Sendable {
+    /// Declares the output's schema; must come before the first batch (and also for empty outputs).
+    func start(schema: Schema) throws(StepError)
+    /// Sends one batch; blocks while consumers are full, throws when the run is cancelled.
+    func send(_ batch: RecordBatch) throws(StepError)
+}
+
+/// Where a step reads one input from.
+public protocol BatchSource: AnyObject, Sendable {
+    /// The input step's id.
+    var stepID: String { get }
+    /// The input's schema; waits for the producer to declare it.
+    func schema() throws(StepError) -> Schema
+    /// The next batch, or nil at the end; throws when the producer failed or the run was cancelled.
+    func next() throws(StepError) -> RecordBatch?
+}
+
+/// Counts rows and bytes for `step_progress` events and the step's totals.
+public protocol ProgressReporter: Sendable {
+    /// Adds to the rows and bytes the step has read.
+    func read(rows: Int, bytes: Int)
+    /// Adds to the rows and bytes the step has written.
+    func wrote(rows: Int, bytes: Int)
+    /// Records a file the step created, for `artifact_created`.
+    func created(file path: String, bytes: Int, sha256: String)
+}
+
+/// A connection resolved for one step: the entry's fields with `${VAR}` replaced from the environment.
+public struct ResolvedConnection: Sendable {
+    /// The reference, such as `@pg.shop`.
+    public var reference: String
+    /// The canonical family: postgres, mysql, supabase, sqlite or filesystem.
+    public var family: String
+    /// The fields, resolved; secrets included (they are registered with the masker).
+    public var fields: [String: JSONValue]
+
+    /// Creates a resolved connection.
+    public init(reference: String, family: String, fields: [String: JSONValue]) {
+        self.reference = reference
+        self.family = family
+        self.fields = fields
+    }
+}
+
+/// Everything a driver gets to run one step.
+public struct StepContext: Sendable {
+    /// The step as the manifest describes it.
+    public var step: ManifestStep
+    /// The connection, for components that use one.
+    public var connection: ResolvedConnection?
+    /// Set when the run is interrupted.
+    public var cancellation: CancellationToken
+    /// Rows and bytes.
+    public var progress: any ProgressReporter
+    /// A folder for the step's temporary files, removed after the step.
+    public var temporaryDirectory: String
+    /// How much memory the step may use for its data before spilling to disk.
+    public var memoryBudget: Int
+    /// The run's secret masker.
+    public var masker: SecretMasker
+
+    /// Creates a step context.
+    public init(
+        step: ManifestStep, connection: ResolvedConnection?, cancellation: CancellationToken, progress: any ProgressReporter,
+        temporaryDirectory: String, memoryBudget: Int, masker: SecretMasker
+    ) {
+        self.step = step
+        self.connection = connection
+        self.cancellation = cancellation
+        self.progress = progress
+        self.temporaryDirectory = temporaryDirectory
+        self.memoryBudget = memoryBudget
+        self.masker = masker
+    }
+
+    /// A config value.
+    public func config(_ key: String) -> JSONValue? {
+        guard let value = step.config[key], value != .null else { return nil }
+        return value
+    }
+
+    /// A string config value, or a configuration error naming the key.
+    public func requiredString(_ key: String) throws(StepError) -> String {
+        guard let text = config(key)?.stringValue, !text.isEmpty else {
+            throw StepError(.configuration, "step '\(step.id)' needs config '\(key)'")
+        }
+        return text
+    }
+}
+
+/// Reads data from a source.
+public protocol Extractor: Sendable {
+    /// Streams the source into `output`.
+    func extract(_ context: StepContext, output: any BatchSink) throws(StepError)
+}
+
+/// Writes its one input to a target, all or nothing: a failure leaves the target as it was.
+public protocol Writer: Sendable {
+    /// Consumes `input` and commits the write.
+    func write(_ context: StepContext, input: any BatchSource) throws(StepError)
+}
+
+/// Transforms any number of inputs into one output.
+public protocol Processor: Sendable {
+    /// Consumes every input and streams the result into `output`.
+    func process(_ context: StepContext, inputs: [any BatchSource], output: any BatchSink) throws(StepError)
+}
+
+/// The driver of a component.
+public enum Driver: Sendable {
+    case extractor(any Extractor)
+    case writer(any Writer)
+    case processor(any Processor)
+}
