@@ -3,10 +3,10 @@ PREFIX ?= /usr/local
 BINDIR = $(PREFIX)/bin
 MANDIR = $(PREFIX)/share/man
 SWIFT ?= swift
-TOOLS = oml-lint oml-compile
+TOOLS = oml-lint oml-compile osiris-exec
 RELEASE_BIN = .build/release
 
-.PHONY: all build setup test install uninstall clean man-check bench
+.PHONY: all build setup test install uninstall clean man-check bench demo
 
 all: build
 
@@ -36,9 +36,14 @@ man-check: setup
 	@$(SWIFT) build $(addprefix --product ,$(TOOLS)) >/dev/null
 	@scripts/man-check $(TOOLS)
 
+# The README's first command: build the demo database, lint, compile and run the demo pipeline.
+demo: setup
+	scripts/demo
+
 bench: build
 	bench/lint
 	bench/compile
+	bench/exec
 
 clean:
-	rm -rf .build
+	rm -rf .build examples/build examples/demo/build examples/demo/out examples/demo/runs examples/demo/shop.db

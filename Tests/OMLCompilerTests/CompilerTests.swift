@@ -208,7 +208,7 @@ let paramsPipeline = """
         do {
             _ = try Manifest.decode(Array("{\"oml_version\": \"0.1.0\", \"steps\": []}".utf8), path: "p.oml")
         } catch {
-            #expect(error.message.contains("this is OML, not a manifest; compile it first: oml-compile p.oml"))
+            #expect(error.message.contains("this is OML, not a manifest; compile it first: oml-compile p.oml -o p.manifest.json"))
         }
         do {
             _ = try Manifest.decode(Array("{\"manifest_version\": 2}".utf8), path: "m.json")

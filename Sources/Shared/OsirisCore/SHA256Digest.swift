@@ -19,7 +19,7 @@ public enum Fingerprint {
 
     private static let digits = Array("0123456789abcdef".utf8)
 
-    private static func hex(_ digest: SHA256.Digest) -> String {
+    fileprivate static func hex(_ digest: SHA256.Digest) -> String {
         var output: [UInt8] = []
         output.reserveCapacity(64)
         for byte in digest {
@@ -27,6 +27,20 @@ public enum Fingerprint {
             output.append(digits[Int(byte & 0x0f)])
         }
         return String(decoding: output, as: UTF8.self)
+    }
+
+    /// An incremental SHA-256, for data that arrives in pieces.
+    public struct Hasher {
+        private var state = SHA256()
+
+        /// A hasher with nothing hashed yet.
+        public init() {}
+
+        /// Adds bytes.
+        public mutating func update(_ bytes: UnsafeRawBufferPointer) { state.update(bufferPointer: bytes) }
+
+        /// The fingerprint (`sha256:…`) of everything added.
+        public func finalize() -> String { "sha256:" + Fingerprint.hex(state.finalize()) }
     }
 
     /// Whether `text` has the documented form: `sha256:` and 64 lowercase hex digits.

@@ -1,4 +1,5 @@
 import OML
+import Synchronization
 import OsirisCore
 import OsirisData
 
@@ -6,6 +7,7 @@ import OsirisData
 public final class CancellationToken: Sendable {
     private let flag = AtomicFlag()
     private let handlers = HandlerList()
+    private let status = Atomic<Int32>(ExitStatus.interrupted.rawValue)
 
     /// A token that is not cancelled.
     public init() {}
@@ -14,10 +16,15 @@ public final class CancellationToken: Sendable {
     public var isCancelled: Bool { flag.isSet }
 
     /// Cancels, and calls every registered handler once (drivers interrupt blocking calls there).
-    public func cancel() {
+    /// `status` is what the run exits with: 130 for SIGINT, 143 for SIGTERM.
+    public func cancel(status: ExitStatus = .interrupted) {
         guard flag.set() else { return }
+        self.status.store(status.rawValue, ordering: .releasing)
         handlers.runAll()
     }
+
+    /// The exit status the cancellation asked for.
+    public var exitStatus: ExitStatus { ExitStatus(rawValue: status.load(ordering: .acquiring)) ?? .interrupted }
 
     /// Calls `handler` when the token is cancelled (at once if it already is). Returns a key for `remove`.
     @discardableResult

@@ -162,9 +162,23 @@ public struct Manifest: Sendable, Equatable {
         do {
             json = try JSONParser.parse(bytes)
         } catch {
+            let text = String(decoding: bytes.prefix(64 * 1024), as: UTF8.self)
+            if text.containsBytes("oml_version") || text.containsBytes("steps:") {
+                throw ManifestError(
+                    path: path, message: "this is OML, not a manifest; compile it first: oml-compile \(path) -o \(Self.suggestedOutput(for: path))")
+            }
             throw ManifestError(path: path, message: "not a manifest: \(error.message)", position: error.position)
         }
         return try decode(json, path: path)
+    }
+
+    /// Where the compile command shown in errors writes: `p.oml` -> `p.manifest.json`.
+    static func suggestedOutput(for path: String) -> String {
+        if path == "-" { return "pipeline.manifest.json" }
+        for ending in [".oml.yaml", ".oml.yml", ".oml", ".yaml", ".yml"] where path.hasSuffix(ending) {
+            return String(path.dropLast(ending.count)) + ".manifest.json"
+        }
+        return path + ".manifest.json"
     }
 
     /// Reads a manifest from JSON.
@@ -173,7 +187,7 @@ public struct Manifest: Sendable, Equatable {
         guard json.objectValue != nil else { throw fail("not a manifest: expected a JSON object") }
         guard let version = json["manifest_version"] else {
             if json["oml_version"] != nil || json["steps"]?.arrayValue?.first?["mode"]?.stringValue == "read" {
-                throw fail("this is OML, not a manifest; compile it first: oml-compile \(path) -o \(path).manifest.json")
+                throw fail("this is OML, not a manifest; compile it first: oml-compile \(path) -o \(Self.suggestedOutput(for: path))")
             }
             throw fail("not a manifest: missing 'manifest_version'")
         }

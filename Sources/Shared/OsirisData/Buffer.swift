@@ -1,0 +1,105 @@
+/// Growable memory for one column buffer, managed by hand so the hot loops of the CSV reader and
+/// writers work on raw pointers without bounds checks or copy-on-write checks.
+///
+/// A buffer is mutated only while a builder owns it alone; once a `Column` holds it, it is never
+/// mutated again, which is what makes sharing it between threads safe.
+final class Buffer<Element: BitwiseCopyable>: @unchecked Sendable {
+    private(set) var base: UnsafeMutablePointer<Element>
+    var count: Int
+    private(set) var capacity: Int
+
+    init(capacity: Int = 0) {
+        let size = max(capacity, 1)
+        base = .allocate(capacity: size)
+        self.capacity = size
+        count = 0
+    }
+
+    /// Takes over memory allocated with `UnsafeMutablePointer.allocate(capacity:)`.
+    init(adopting base: UnsafeMutablePointer<Element>, count: Int, capacity: Int) {
+        self.base = base
+        self.count = count
+        self.capacity = capacity
+    }
+
+    deinit { base.deallocate() }
+
+    /// An independent copy with the same elements.
+    func copy() -> Buffer {
+        let result = Buffer(capacity: count)
+        result.base.update(from: base, count: count)
+        result.count = count
+        return result
+    }
+
+    /// Makes room for `extra` more elements.
+    @inline(__always)
+    func reserve(_ extra: Int) {
+        if count &+ extra > capacity { grow(minimum: count + extra) }
+    }
+
+    @inline(never)
+    func grow(minimum: Int) {
+        let newCapacity = max(minimum, capacity * 2, 16)
+        let newBase = UnsafeMutablePointer<Element>.allocate(capacity: newCapacity)
+        newBase.update(from: base, count: count)
+        base.deallocate()
+        base = newBase
+        capacity = newCapacity
+    }
+
+    /// Appends one element.
+    @inline(__always)
+    func append(_ element: Element) {
+        if count == capacity { grow(minimum: count + 1) }
+        base[count] = element
+        count &+= 1
+    }
+
+    /// Appends `length` elements from `source`.
+    @inline(__always)
+    func append(_ source: UnsafePointer<Element>, count length: Int) {
+        reserve(length)
+        (base + count).update(from: source, count: length)
+        count &+= length
+    }
+
+    /// Appends `length` copies of `element`.
+    func append(repeating element: Element, count length: Int) {
+        reserve(length)
+        (base + count).update(repeating: element, count: length)
+        count += length
+    }
+
+    /// The element at `index`; unchecked.
+    @inline(__always)
+    subscript(index: Int) -> Element {
+        get { base[index] }
+        set { base[index] = newValue }
+    }
+
+    /// The memory held, in bytes.
+    var byteCount: Int { capacity * MemoryLayout<Element>.stride }
+}
+
+/// A validity bitmap: bit `row % 8` of byte `row / 8` is set when the row holds a value.
+extension Buffer where Element == UInt8 {
+    /// Appends bit `row` (rows are appended in order, so a new byte starts every eighth row).
+    @inline(__always)
+    func appendBit(_ valid: Bool, row: Int) {
+        if row & 7 == 0 { append(0) }
+        if valid { base[row &>> 3] |= 1 &<< UInt8(truncatingIfNeeded: row & 7) }
+    }
+
+    /// Whether bit `row` is set.
+    @inline(__always)
+    func bit(_ row: Int) -> Bool {
+        base[row &>> 3] & (1 &<< UInt8(truncatingIfNeeded: row & 7)) != 0
+    }
+
+    /// Clears bit `row`.
+    @inline(__always)
+    func clearBit(_ row: Int) {
+        base[row &>> 3] &= ~(1 &<< UInt8(truncatingIfNeeded: row & 7))
+    }
+}

@@ -1,0 +1,23 @@
+/// The drivers of the components this build can run.
+public struct DriverRegistry: Sendable {
+    private let drivers: [String: Driver]
+
+    /// The built-in drivers: files and SQLite. Database servers come with their own drivers.
+    public init() {
+        drivers = [
+            "filesystem.csv_extractor": .extractor(CSVFileExtractor()),
+            "filesystem.csv_writer": .writer(CSVFileWriter()),
+            "filesystem.jsonl_writer": .writer(JSONLinesFileWriter()),
+            "sqlite.extractor": .extractor(SQLiteExtractor()),
+            "sqlite.writer": .writer(SQLiteWriter()),
+            "sqlite.processor": .processor(SQLiteProcessor()),
+            "duckdb.processor": .processor(DuckDBProcessor()),
+        ]
+    }
+
+    /// The driver of a component, or nil when this build cannot run it.
+    public func driver(for component: String) -> Driver? { drivers[component] }
+
+    /// The components this build can run, sorted.
+    public var components: [String] { drivers.keys.sorted() }
+}

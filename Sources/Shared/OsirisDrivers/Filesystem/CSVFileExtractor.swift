@@ -1,0 +1,60 @@
+import OsirisCore
+import OsirisData
+
+/// `filesystem.csv_extractor`: streams a CSV file (RFC 4180) in batches, with optional type inference.
+struct CSVFileExtractor: Extractor {
+    func extract(_ context: StepContext, output: any BatchSink) throws(StepError) {
+        var path = try context.requiredString("path")
+        if !path.hasPrefix("/"), let base = context.connection?.fields["base_dir"]?.stringValue ?? context.connection?.fields["path"]?.stringValue {
+            path = base + "/" + path
+        }
+        var options = CSVReadOptions()
+        if let delimiter = context.config("delimiter")?.stringValue { options.delimiter = try Self.byte(delimiter, key: "delimiter", context) }
+        if let quote = context.config("quotechar")?.stringValue { options.quote = try Self.byte(quote, key: "quotechar", context) }
+        switch context.config("header") {
+        case .bool(let flag)?: options.header = flag
+        case .int(let row)?:
+            options.header = true
+            options.headerRow = row
+        default: break
+        }
+        if let encoding = context.config("encoding")?.stringValue { options.encoding = encoding }
+        if let skip = context.config("skip_rows")?.intValue { options.skipRows = skip }
+        if let limit = context.config("limit")?.intValue { options.limit = limit }
+        if let values = context.config("na_values")?.arrayValue { options.naValues = Set(values.compactMap(\.stringValue)) }
+        if let infer = context.config("infer_types")?.boolValue { options.inferTypes = infer }
+        if let columns = context.config("columns")?.arrayValue { options.columns = columns.compactMap(\.stringValue) }
+
+        let reader: CSVReader
+        do {
+            reader = try CSVReader(path: path, options: options)
+        } catch {
+            throw StepError(.run, error.description)
+        }
+        defer { reader.close() }
+        try output.start(schema: reader.schema)
+        var bytesSoFar = 0
+        while true {
+            try context.cancellation.check()
+            let batch: RecordBatch?
+            do {
+                batch = try reader.next()
+            } catch {
+                throw StepError(.run, error.description)
+            }
+            guard let batch else { break }
+            context.progress.read(rows: batch.count, bytes: reader.bytesRead - bytesSoFar)
+            bytesSoFar = reader.bytesRead
+            try output.send(batch)
+        }
+    }
+
+    /// A one-character option as a byte; `\t` written as two characters means a tab.
+    static func byte(_ text: String, key: String, _ context: StepContext) throws(StepError) -> UInt8 {
+        if text == "\\t" { return UInt8(ascii: "\t") }
+        guard text.utf8.count == 1, let byte = text.utf8.first else {
+            throw StepError(.configuration, "step '\(context.step.id)': '\(key)' must be one ASCII character, not '\(text)'")
+        }
+        return byte
+    }
+}

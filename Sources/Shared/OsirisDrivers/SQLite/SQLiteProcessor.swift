@@ -1,0 +1,89 @@
+import CSQLite3
+import OsirisCore
+import OsirisData
+
+/// `sqlite.processor`: loads each input into an embedded SQLite database as `df_<id>` (every
+/// character outside `[A-Za-z0-9_]` turned into `_`), also visible as the quoted step id and, for a
+/// single input, as `input_df`; runs `query` and streams the result out. The database lives in
+/// memory until the memory budget is reached, then SQLite spills it to a temporary file.
+struct SQLiteProcessor: Processor {
+    func process(_ context: StepContext, inputs: [any BatchSource], output: any BatchSink) throws(StepError) {
+        let query = try context.requiredString("query")
+        let database = try SQLiteDatabase(path: "", create: true)
+        let key = context.cancellation.onCancel { database.interrupt() }
+        defer { context.cancellation.remove(key) }
+        let cacheKiB = max(context.memoryBudget / 1024, 2048)
+        try database.execute("""
+            PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA locking_mode = EXCLUSIVE;
+            PRAGMA temp_store = FILE; PRAGMA cache_size = -\(cacheKiB);
+            """)
+        for input in inputs {
+            try load(input, into: database, context: context, single: inputs.count == 1)
+        }
+        let statement: SQLiteStatement
+        do {
+            statement = try database.prepare(query)
+        } catch {
+            throw StepError(error.code, "query of step '\(context.step.id)' fails: \(error.message)")
+        }
+        var hasRow = try statement.step()
+        let schema = SQLiteTypes.schema(of: statement, firstRow: hasRow)
+        try output.start(schema: schema)
+        var builder = BatchBuilder(schema: schema, capacity: SQLiteExtractor.batchSize)
+        while hasRow {
+            _ = SQLiteTypes.appendRow(of: statement, to: &builder)
+            if builder.count == SQLiteExtractor.batchSize {
+                try context.cancellation.check()
+                try output.send(builder.finish())
+            }
+            hasRow = try statement.step()
+        }
+        if builder.count > 0 { try output.send(builder.finish()) }
+    }
+
+    /// The table name of an input: `df_` and the step id with every character outside
+    /// `[A-Za-z0-9_]` turned into `_`.
+    static func tableName(for stepID: String) -> String {
+        "df_" + String(stepID.unicodeScalars.map { scalar in
+            let isWord = (scalar >= "a" && scalar <= "z") || (scalar >= "A" && scalar <= "Z") || (scalar >= "0" && scalar <= "9") || scalar == "_"
+            return isWord ? Character(scalar) : "_"
+        })
+    }
+
+    private func load(_ input: any BatchSource, into database: SQLiteDatabase, context: StepContext, single: Bool) throws(StepError) {
+        let schema = try input.schema()
+        let table = Self.tableName(for: input.stepID)
+        let definitions = schema.fields.map { "\(SQLiteDatabase.quote($0.name)) \(SQLiteTypes.declaredType($0.type))" }
+        try database.execute("CREATE TABLE \(SQLiteDatabase.quote(table)) (\(definitions.isEmpty ? "\"_\" TEXT" : definitions.joined(separator: ", ")))")
+        if input.stepID != table {
+            try database.execute("CREATE VIEW \(SQLiteDatabase.quote(input.stepID)) AS SELECT * FROM \(SQLiteDatabase.quote(table))")
+        }
+        if single { try database.execute("CREATE VIEW input_df AS SELECT * FROM \(SQLiteDatabase.quote(table))") }
+        let placeholders = Array(repeating: "?", count: max(schema.fields.count, 1)).joined(separator: ", ")
+        let insert = try database.prepare("INSERT INTO \(SQLiteDatabase.quote(table)) VALUES (\(placeholders))")
+        try database.execute("BEGIN")
+        while let batch = try input.next() {
+            try context.cancellation.check()
+            for row in 0..<batch.count {
+                for (index, column) in batch.columns.enumerated() {
+                    insert.bind(column, row: row, at: Int32(index + 1))
+                }
+                _ = try insert.step()
+                sqlite3_reset(insert.statement)
+            }
+            context.progress.read(rows: batch.count, bytes: batch.byteCount)
+        }
+        try database.execute("COMMIT")
+    }
+}
+
+/// `duckdb.processor`: accepted so that OML of the original tool lints and compiles, but this build
+/// has no DuckDB engine, so the step fails with an error that says what to use instead.
+struct DuckDBProcessor: Processor {
+    func process(_ context: StepContext, inputs: [any BatchSource], output: any BatchSink) throws(StepError) {
+        throw StepError(.run, """
+            duckdb.processor needs a DuckDB engine, which this build of Osiris does not include; \
+            use 'component: sqlite.processor' instead (inputs are the same tables: df_<id> and input_df)
+            """)
+    }
+}

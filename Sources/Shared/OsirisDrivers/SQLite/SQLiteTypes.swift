@@ -1,0 +1,135 @@
+import CSQLite3
+import OsirisData
+
+/// How logical types map to SQLite and back (documented in osiris-components(7)).
+///
+/// | logical | SQLite declared type | stored as |
+/// |---|---|---|
+/// | bool | BOOLEAN | integer 0/1 |
+/// | int64 | INTEGER | integer |
+/// | float64 | REAL | real |
+/// | decimal | NUMERIC | real or integer (SQLite has no exact decimal) |
+/// | text, json, uuid | TEXT, JSON, UUID | text |
+/// | date, time, timestamp, timestamptz | DATE, TIME, TIMESTAMP, TIMESTAMPTZ | ISO 8601 text |
+/// | bytes | BLOB | blob |
+enum SQLiteTypes {
+    /// The declared column type for a logical type.
+    static func declaredType(_ type: LogicalType) -> String {
+        switch type {
+        case .bool: "BOOLEAN"
+        case .int64: "INTEGER"
+        case .float64: "REAL"
+        case .decimal: "NUMERIC"
+        case .text: "TEXT"
+        case .bytes: "BLOB"
+        case .date: "DATE"
+        case .time: "TIME"
+        case .timestamp: "TIMESTAMP"
+        case .timestamptz: "TIMESTAMPTZ"
+        case .json: "JSON"
+        case .uuid: "UUID"
+        }
+    }
+
+    /// The logical type of a declared column type, following SQLite's affinity rules with the
+    /// common names of other databases; nil when the declared type says nothing (expressions).
+    static func logicalType(declared: String?) -> LogicalType? {
+        guard let declared, !declared.isEmpty else { return nil }
+        let upper = declared.uppercased()
+        if upper.hasPrefix("BOOL") { return .bool }
+        if upper == "TIMESTAMPTZ" || upper.contains("WITH TIME ZONE") { return .timestamptz }
+        if upper.hasPrefix("TIMESTAMP") || upper.hasPrefix("DATETIME") { return .timestamp }
+        if upper == "DATE" { return .date }
+        if upper.hasPrefix("TIME") { return .time }
+        if upper == "JSON" || upper == "JSONB" { return .json }
+        if upper == "UUID" { return .uuid }
+        if upper.contains("INT") { return .int64 }
+        if upper.contains("CHAR") || upper.contains("CLOB") || upper.contains("TEXT") { return .text }
+        if upper.contains("BLOB") { return .bytes }
+        if upper.contains("REAL") || upper.contains("FLOA") || upper.contains("DOUB") { return .float64 }
+        if upper.hasPrefix("NUMERIC") || upper.hasPrefix("DECIMAL") { return .decimal }
+        return nil
+    }
+
+    /// The schema of a statement's result: declared types where SQLite knows them, otherwise the
+    /// type of the first row's values (text until a row says otherwise; builders widen as needed).
+    static func schema(of statement: SQLiteStatement, firstRow: Bool) -> Schema {
+        var fields: [Field] = []
+        var seen: [String: Int] = [:]
+        for index in 0..<statement.columnCount {
+            var name = statement.columnName(index)
+            if let count = seen[name] {
+                seen[name] = count + 1
+                name = "\(name)_\(count + 1)"
+            } else {
+                seen[name] = 1
+            }
+            var type = logicalType(declared: statement.declaredType(index))
+            if type == nil, firstRow {
+                switch sqlite3_column_type(statement.statement, Int32(index)) {
+                case SQLITE_INTEGER: type = .int64
+                case SQLITE_FLOAT: type = .float64
+                case SQLITE_BLOB: type = .bytes
+                default: type = .text
+                }
+            }
+            fields.append(Field(name: name, type: type ?? .text))
+        }
+        return Schema(fields)
+    }
+
+    /// Appends the current row's values to a batch, converting SQLite's storage classes to the
+    /// column types (widening a column when a value does not fit).
+    static func appendRow(of statement: SQLiteStatement, to builder: inout BatchBuilder) -> Int {
+        var bytes = 0
+        let handle = statement.statement
+        for index in 0..<builder.columns.count {
+            let column = Int32(index)
+            switch sqlite3_column_type(handle, column) {
+            case SQLITE_NULL:
+                builder.columns[index].appendNull()
+            case SQLITE_INTEGER:
+                let value = sqlite3_column_int64(handle, column)
+                switch builder.columns[index].type {
+                case .bool: builder.columns[index].append(value != 0)
+                case .int64: builder.columns[index].append(value)
+                case .float64: builder.columns[index].append(Double(value))
+                default: appendText(handle, column, &builder.columns[index])
+                }
+                bytes += 8
+            case SQLITE_FLOAT:
+                let value = sqlite3_column_double(handle, column)
+                switch builder.columns[index].type {
+                case .float64, .int64: builder.columns[index].append(Value.float64(value))
+                default: appendText(handle, column, &builder.columns[index])
+                }
+                bytes += 8
+            case SQLITE_BLOB:
+                let count = Int(sqlite3_column_bytes(handle, column))
+                if builder.columns[index].type == .bytes {
+                    let pointer = sqlite3_column_blob(handle, column)
+                    builder.columns[index].appendBytes(UnsafeRawBufferPointer(start: pointer, count: count))
+                } else {
+                    appendText(handle, column, &builder.columns[index])
+                }
+                bytes += count
+            default:
+                bytes += appendText(handle, column, &builder.columns[index])
+            }
+        }
+        return bytes
+    }
+
+    @discardableResult
+    private static func appendText(_ handle: OpaquePointer, _ column: Int32, _ builder: inout ColumnBuilder) -> Int {
+        let pointer = sqlite3_column_text(handle, column)
+        let count = Int(sqlite3_column_bytes(handle, column))
+        let buffer = UnsafeRawBufferPointer(start: pointer, count: count)
+        if builder.type.isByteBacked {
+            builder.appendBytes(buffer)
+        } else {
+            builder.append(Value.text(String(decoding: buffer, as: UTF8.self), .text))
+        }
+        return count
+    }
+}

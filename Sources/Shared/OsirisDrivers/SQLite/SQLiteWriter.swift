@@ -1,0 +1,106 @@
+import CSQLite3
+import OsirisCore
+import OsirisData
+
+/// `sqlite.writer`: loads its input into a staging table, then applies it to the target in one
+/// transaction (append, replace, upsert or truncate), so a failure leaves the target as it was
+/// (DESIGN.md §7.3). Creates the target from the input's schema when it does not exist.
+struct SQLiteWriter: Writer {
+    func write(_ context: StepContext, input: any BatchSource) throws(StepError) {
+        let path = try SQLiteExtractor.databasePath(context)
+        let table = try context.requiredString("table")
+        let mode = context.config("write_mode")?.stringValue ?? "append"
+        let createTable = context.config("create_table")?.boolValue ?? true
+        let primaryKey = context.config("primary_key")?.arrayValue?.compactMap(\.stringValue) ?? []
+        if mode == "upsert" && primaryKey.isEmpty {
+            throw StepError(.configuration, "step '\(context.step.id)': upsert needs 'primary_key'")
+        }
+        let schema = try input.schema()
+        if !DirectoryWalker.exists(FileSystem.directory(of: path)) {
+            throw StepError(.run, "folder of SQLite database '\(path)' does not exist")
+        }
+        let database = try SQLiteDatabase(path: path, create: true)
+        let key = context.cancellation.onCancel { database.interrupt() }
+        defer { context.cancellation.remove(key) }
+
+        // Stage in the connection's temporary schema: it takes no lock on the target database.
+        let staging = SQLiteDatabase.quote("osiris_staging_\(context.step.id)")
+        let columns = schema.fields.map { SQLiteDatabase.quote($0.name) }
+        let definitions = schema.fields.map { "\(SQLiteDatabase.quote($0.name)) \(SQLiteTypes.declaredType($0.type))" }
+        try database.execute("PRAGMA temp_store = FILE; CREATE TEMP TABLE \(staging) (\(definitions.joined(separator: ", ")))")
+        try database.execute("BEGIN")
+        let insert = try database.prepare(
+            "INSERT INTO temp.\(staging) VALUES (\(Array(repeating: "?", count: max(columns.count, 1)).joined(separator: ", ")))")
+        var rows = 0
+        var bytes = 0
+        do throws(StepError) {
+            while let batch = try input.next() {
+                try context.cancellation.check()
+                for row in 0..<batch.count {
+                    for (index, column) in batch.columns.enumerated() {
+                        insert.bind(column, row: row, at: Int32(index + 1))
+                    }
+                    _ = try insert.step()
+                    insert.reset()
+                }
+                rows += batch.count
+                bytes += batch.byteCount
+                context.progress.read(rows: batch.count, bytes: batch.byteCount)
+            }
+            try database.execute("COMMIT")
+        } catch {
+            try? database.execute("ROLLBACK")
+            throw error
+        }
+
+        // Apply in one write transaction.
+        let target = table.split(separator: ".").map { SQLiteDatabase.quote(String($0)) }.joined(separator: ".")
+        let columnList = columns.joined(separator: ", ")
+        do throws(StepError) {
+            try database.execute("BEGIN IMMEDIATE")
+            let exists = try tableExists(database, table)
+            if !exists {
+                guard createTable else {
+                    throw StepError(.run, "table '\(table)' does not exist and create_table is false")
+                }
+            }
+            if mode == "replace", exists {
+                try database.execute("DROP TABLE \(target)")
+            }
+            if !exists || mode == "replace" {
+                var create = "CREATE TABLE \(target) (\(definitions.joined(separator: ", "))"
+                if !primaryKey.isEmpty { create += ", PRIMARY KEY (\(primaryKey.map(SQLiteDatabase.quote).joined(separator: ", ")))" }
+                try database.execute(create + ")")
+            }
+            if mode == "truncate", exists { try database.execute("DELETE FROM \(target)") }
+            var apply = "INSERT INTO \(target) (\(columnList)) SELECT \(columnList) FROM temp.\(staging) WHERE true"
+            if mode == "upsert" {
+                let keys = Set(primaryKey)
+                let updates = schema.fields.map(\.name).filter { !keys.contains($0) }
+                    .map { "\(SQLiteDatabase.quote($0)) = excluded.\(SQLiteDatabase.quote($0))" }
+                apply += " ON CONFLICT (\(primaryKey.map(SQLiteDatabase.quote).joined(separator: ", "))) DO "
+                apply += updates.isEmpty ? "NOTHING" : "UPDATE SET " + updates.joined(separator: ", ")
+            }
+            try database.execute(apply)
+            try context.cancellation.check()
+            try database.execute("COMMIT")
+        } catch {
+            try? database.execute("ROLLBACK")
+            if error.message.contains("ON CONFLICT clause does not match") {
+                throw StepError(.run, "upsert into '\(table)' needs a primary key or unique index on (\(primaryKey.joined(separator: ", ")))")
+            }
+            throw error
+        }
+        try? database.execute("DROP TABLE temp.\(staging)")
+        context.progress.wrote(rows: rows, bytes: bytes)
+    }
+
+    private func tableExists(_ database: SQLiteDatabase, _ table: String) throws(StepError) -> Bool {
+        let parts = table.split(separator: ".").map(String.init)
+        let schema = parts.count > 1 ? SQLiteDatabase.quote(parts[0]) + "." : ""
+        let statement = try database.prepare("SELECT 1 FROM \(schema)sqlite_master WHERE type = 'table' AND name = ?1")
+        let name = parts.last ?? table
+        sqlite3_bind_text(statement.statement, 1, name, -1, SQLITE_TRANSIENT_SHIM)
+        return try statement.step()
+    }
+}

@@ -1,0 +1,102 @@
+import ArgumentParser
+import OML
+import OsirisCLI
+import OsirisCore
+import OsirisDrivers
+import OsirisRunner
+
+/// `osiris-exec`: runs a manifest and reports every step as JSON lines on stdout (DESIGN.md §7).
+struct OsirisExecCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "osiris-exec",
+        abstract: "Run a compiled pipeline manifest, printing run events as JSON lines.",
+        discussion: """
+            Runs MANIFEST (from oml-compile; '-' or no MANIFEST reads standard input). Events go to \
+            standard output one JSON object per line and to DIR/<run_id>/events.jsonl; a human log goes \
+            to osiris.log beside it. Exit status: 0 success, 1 a step failed, 64 usage error, 65 the \
+            manifest does not decode, 66 it is missing, 69 a server is unreachable, 73 the run directory \
+            cannot be created, 75 a temporary error outlived its retries, 77 credentials rejected, 78 \
+            configuration (unset variable, unknown alias), 130/143 interrupted.
+            """,
+        version: "osiris-exec \(osirisVersion)")
+
+    @Option(name: .long, help: ArgumentHelp("Folder for run directories (default .osiris/runs).", valueName: "dir"))
+    var runDir = ".osiris/runs"
+
+    @Option(name: .long, help: ArgumentHelp("Connections file (default: $OSIRIS_CONNECTIONS, ./osiris_connections.yaml, $XDG_CONFIG_HOME/osiris/connections.yaml).", valueName: "file"))
+    var connections: String?
+
+    @Option(name: .long, help: ArgumentHelp("How many steps run at once (default: the number of cores).", valueName: "n"))
+    var jobs: Int?
+
+    @Option(name: .long, help: ArgumentHelp("Run again in an earlier run's directory, skipping writers that committed there.", valueName: "run-dir"))
+    var resume: String?
+
+    @Argument(help: ArgumentHelp("The manifest; '-' reads standard input.", valueName: "manifest"))
+    var manifest: String?
+
+    func validate() throws {
+        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+    }
+
+    func run() throws {
+        let cancellation = CancellationToken()
+        SignalWatcher.start { status in cancellation.cancel(status: status) }
+        try ToolRunner.run(tool: "osiris-exec") { try execute(cancellation) }
+    }
+
+    private func execute(_ cancellation: CancellationToken) throws -> ExitStatus {
+        let input = manifest ?? "-"
+        if input == "-", InputFile.standardInputIsTerminal {
+            throw UsageError("no input: name a manifest (from oml-compile), or pipe one to standard input")
+        }
+        let plan = try Manifest.decode(try InputFile.read(input), path: input)
+        let environment = Environment.current
+        let connectionsPath = ConnectionsFile.locate(explicit: connections, environment: environment, fileExists: DirectoryWalker.exists)
+        let connectionsFile = try connectionsPath.map { path in try ConnectionsFile.load(path: path) }
+        let masker = SecretMasker()
+        let searched = connections.map { "--connections \($0)" }
+            ?? "looked for $OSIRIS_CONNECTIONS, ./osiris_connections.yaml and $XDG_CONFIG_HOME/osiris/connections.yaml"
+        var options = RunOptions(resolver: ConnectionResolver(
+            connections: connectionsFile, searched: searched, environment: environment, masker: masker))
+        options.runDirectoryParent = runDir
+        options.resume = resume
+        options.jobs = jobs ?? ProcessorCount.online
+        options.eventSinks = [ClosablePipeSink(descriptor: 1)]
+        let terminal = FileDescriptorOutput.standardError.isTerminal
+        if terminal {
+            options.onProgress = { line in
+                try? FileDescriptorOutput.standardError.write("\r\u{1B}[Kosiris-exec: \(masker.mask(line))")
+            }
+        }
+        let runner = Runner(manifest: plan, options: options, cancellation: cancellation, masker: masker)
+        let outcome = try runner.run()
+        if terminal {
+            try? FileDescriptorOutput.standardError.write("\r\u{1B}[Kosiris-exec: run \(outcome.runID) \(outcome.status) (\(outcome.directory))\n")
+        }
+        return outcome.exitStatus
+    }
+}
+
+/// Standard output for events: once the reader goes away (EPIPE) it stops writing there, and the
+/// run goes on with events.jsonl as its record.
+final class ClosablePipeSink: EventSink, @unchecked Sendable {
+    private let output: FileDescriptorOutput
+    private var closed = false
+
+    init(descriptor: Int32) { output = FileDescriptorOutput(descriptor: descriptor) }
+
+    func write(line: [UInt8]) throws {
+        guard !closed else { return }
+        do {
+            try output.write(line)
+        } catch {
+            closed = true
+        }
+    }
+}
+
+@main
+enum Main {
+    static func main() { OsirisExecCommand.runAsTool() }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import OML
+import OsirisCore
+import OsirisData
+@testable import OsirisDrivers
+import Synchronization
+
+/// Collects what a step reports.
+final class RecordingProgress: ProgressReporter, @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var rowsRead = 0
+    private(set) var rowsWritten = 0
+    private(set) var artifacts: [String] = []
+
+    func read(rows: Int, bytes: Int) { lock.withLock { rowsRead += rows } }
+    func wrote(rows: Int, bytes: Int) { lock.withLock { rowsWritten += rows } }
+    func created(file path: String, bytes: Int, sha256: String) { lock.withLock { artifacts.append(path) } }
+}
+
+/// A source that hands out fixed batches, like an upstream step.
+final class FixedSource: BatchSource, @unchecked Sendable {
+    let stepID: String
+    private let fixedSchema: Schema
+    private var batches: [RecordBatch]
+
+    init(stepID: String, schema: Schema, batches: [RecordBatch]) {
+        self.stepID = stepID
+        fixedSchema = schema
+        self.batches = batches
+    }
+
+    func schema() throws(StepError) -> Schema { fixedSchema }
+
+    func next() throws(StepError) -> RecordBatch? { batches.isEmpty ? nil : batches.removeFirst() }
+}
+
+/// A sink that keeps what it is sent.
+final class CollectingSink: BatchSink, @unchecked Sendable {
+    private(set) var schema: Schema?
+    private(set) var batches: [RecordBatch] = []
+
+    func start(schema: Schema) throws(StepError) { self.schema = schema }
+    func send(_ batch: RecordBatch) throws(StepError) { batches.append(batch) }
+
+    /// Every row as text cells, in order.
+    var rows: [[String]] {
+        batches.flatMap { batch in
+            (0..<batch.count).map { row in batch.columns.map { $0.isNull(row) ? "NULL" : $0.string(row) } }
+        }
+    }
+}
+
+/// A batch of rows given as values.
+func batch(_ schema: Schema, _ rows: [[Value]]) -> RecordBatch {
+    var builder = BatchBuilder(schema: schema, capacity: rows.count)
+    for row in rows {
+        for (index, value) in row.enumerated() { builder.columns[index].append(value) }
+    }
+    return builder.finish()
+}
+
+/// A step context for a driver test.
+func context(_ component: String, mode: String, config: JSONValue, folder: URL) -> StepContext {
+    StepContext(
+        step: ManifestStep(id: "step", component: component, mode: mode, needs: [], connection: nil, config: config,
+                           retry: RetryPolicy(attempts: 1, backoffMilliseconds: 0)),
+        connection: nil, cancellation: CancellationToken(), progress: RecordingProgress(),
+        temporaryDirectory: folder.path, memoryBudget: 64 << 20, masker: SecretMasker())
+}
+
+func temporaryFolder() -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("osiris-drivers-\(UUID().uuidString)")
+    try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
