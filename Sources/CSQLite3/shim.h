@@ -1,4 +1,33 @@
 #ifndef CSQLite3_SHIM_H
 #define CSQLite3_SHIM_H
 #include <sqlite3.h>
+
+/* sqlite3_config is variadic, which Swift cannot call. Every connection of Osiris is used by one
+   thread at a time, so SQLite's own mutexes and memory statistics are pure overhead: switch them
+   off once, before SQLite is first used. */
+static inline int osiris_sqlite3_configure(void) {
+    int result = sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
+    if (result != SQLITE_OK) return result;
+    return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
+#ifndef CSQLite3_SHIM_VTAB
+#define CSQLite3_SHIM_VTAB
+/* A virtual table and its cursor carrying a pointer to the Swift object behind them: the streaming
+   input tables of sqlite.processor. SQLite requires the base structs to come first. */
+typedef struct osiris_vtab {
+    sqlite3_vtab base;
+    void *owner;
+} osiris_vtab;
+
+typedef struct osiris_vtab_cursor {
+    sqlite3_vtab_cursor base;
+    void *owner;
+} osiris_vtab_cursor;
+
+/* sqlite3_vtab_config is variadic too. */
+static inline int osiris_sqlite3_vtab_innocuous(sqlite3 *db) {
+    return sqlite3_vtab_config(db, SQLITE_VTAB_INNOCUOUS);
+}
 #endif
+#endif /* CSQLite3_SHIM_H */

@@ -177,3 +177,46 @@ import Testing
         }
     }
 }
+
+@Suite struct StreamingInputTests {
+    let folder = temporaryFolder()
+    let schema = Schema([Field(name: "n", type: .int64), Field(name: "amount", type: .decimal), Field(name: "label", type: .text)])
+
+    func run(_ query: String, batches: Int = 3) throws -> [[String]] {
+        var input: [RecordBatch] = []
+        for part in 0..<batches {
+            input.append(batch(schema, (0..<4).map { offset -> [Value] in
+                let n = part * 4 + offset
+                return [.int64(Int64(n)), n % 5 == 0 ? .null : .text("\(n * 10).50", .decimal), .text("row \(n)", .text)]
+            }))
+        }
+        let sink = CollectingSink()
+        try SQLiteProcessor().process(
+            context("sqlite.processor", mode: "transform", config: ["query": .string(query)], folder: folder),
+            inputs: [FixedSource(stepID: "in-put", schema: schema, batches: input)], output: sink)
+        return sink.rows
+    }
+
+    @Test func streamedAndLoadedInputsGiveTheSameRows() throws {
+        let streamed = try run("SELECT n, amount, label FROM input_df WHERE amount > 50 ORDER BY n DESC")
+        let loaded = try run("WITH x AS (SELECT * FROM input_df) SELECT n, amount, label FROM x WHERE amount > 50 ORDER BY n DESC")
+        #expect(streamed == loaded)
+        #expect(streamed.first == ["11", "110.5", "row 11"])
+        #expect(streamed.count == 5)
+    }
+
+    @Test func everyInputNameStreams() throws {
+        #expect(try run("SELECT count(*) FROM df_in_put") == [["12"]])
+        #expect(try run("SELECT count(*) FROM \"in-put\"") == [["12"]])
+        #expect(try run("SELECT sum(amount) FROM input_df") == [["514.5"]])
+        #expect(try run("SELECT sum(amount) FROM input_df") == (try run("WITH x AS (SELECT * FROM input_df) SELECT sum(amount) FROM x")))
+    }
+
+    @Test func queriesThatReadTheInputTwiceAreLoaded() throws {
+        #expect(SQLiteStreamTable.canStream("SELECT * FROM input_df", names: ["input_df"]))
+        #expect(!SQLiteStreamTable.canStream("SELECT * FROM input_df a JOIN input_df b ON a.n = b.n", names: ["input_df"]))
+        #expect(!SQLiteStreamTable.canStream("SELECT * FROM input_df WHERE n > (SELECT avg(n) FROM input_df)", names: ["input_df"]))
+        #expect(!SQLiteStreamTable.canStream("WITH x AS (SELECT * FROM input_df) SELECT * FROM x", names: ["input_df"]))
+        #expect(try run("SELECT count(*) FROM input_df a JOIN input_df b ON a.n = b.n") == [["12"]])
+    }
+}

@@ -98,6 +98,16 @@ public struct Column: Sendable {
     /// The memory the column holds, in bytes.
     public var byteCount: Int { validity.byteCount + data.byteCount + words.byteCount }
 
+    /// The size of the values themselves: 8 bytes per number, 1 per bool, the bytes of text and
+    /// binary values. What events report as `bytes` for data that is not a file.
+    public var dataByteCount: Int {
+        switch type {
+        case .int64, .float64: count * 8
+        case .bool: count
+        default: data.count
+        }
+    }
+
     /// The start of the row's bytes and their length, for byte-backed columns; unchecked.
     @inline(__always)
     func bytes(_ row: Int) -> (pointer: UnsafeMutablePointer<UInt8>, count: Int) {

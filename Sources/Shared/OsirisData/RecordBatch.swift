@@ -23,6 +23,9 @@ public struct RecordBatch: Sendable {
 
     /// The memory the batch holds, in bytes (approximate).
     public var byteCount: Int { columns.reduce(0) { $0 + $1.byteCount } }
+
+    /// The size of the values themselves (see `Column.dataByteCount`).
+    public var dataByteCount: Int { columns.reduce(0) { $0 + $1.dataByteCount } }
 }
 
 /// Builds record batches row by row for drivers: append to each column, then `finish()`.

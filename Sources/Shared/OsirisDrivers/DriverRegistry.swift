@@ -15,6 +15,9 @@ public struct DriverRegistry: Sendable {
         ]
     }
 
+    /// A registry of the given drivers, for tests that need drivers of their own.
+    package init(drivers: [String: Driver]) { self.drivers = drivers }
+
     /// The driver of a component, or nil when this build cannot run it.
     public func driver(for component: String) -> Driver? { drivers[component] }
 

@@ -25,7 +25,6 @@ final class Subscription: BatchSource, @unchecked Sendable {
     private let spillPath: String
     private let cancellation: CancellationToken
     private var items: [Item] = []
-    private var head = 0
     private var memoryBytes = 0
     private var declaredSchema: Schema?
     private var finished = false
@@ -91,7 +90,7 @@ final class Subscription: BatchSource, @unchecked Sendable {
     /// Spilled batches not yet read, so later batches keep their order behind them.
     private var spilledPending: Int {
         var count = 0
-        for index in head..<items.count { if case .spilled = items[index] { count += 1 } }
+        for item in items { if case .spilled = item { count += 1 } }
         return count
     }
 
@@ -130,20 +129,15 @@ final class Subscription: BatchSource, @unchecked Sendable {
     func next() throws(StepError) -> RecordBatch? {
         var outcome: Result<Item?, StepError>!
         monitor.locked {
-            while head >= items.count, !finished, !cancellation.isCancelled {
+            while items.isEmpty, !finished, !cancellation.isCancelled {
                 monitor.wait(milliseconds: 500)
             }
             if cancellation.isCancelled {
                 outcome = .failure(StepError(.cancelled, "interrupted"))
-            } else if head < items.count {
-                let item = items[head]
-                head += 1
+            } else if !items.isEmpty {
+                // Take the item out so the queue never keeps a consumed batch alive.
+                let item = items.removeFirst()
                 if case .batch(let batch) = item { memoryBytes -= max(batch.byteCount, 1) }
-                // Drop consumed entries now and then so the array does not grow without bound.
-                if head > 1024 {
-                    items.removeFirst(head)
-                    head = 0
-                }
                 monitor.broadcast()
                 outcome = .success(item)
             } else if let failure {
@@ -178,7 +172,6 @@ final class Subscription: BatchSource, @unchecked Sendable {
         monitor.locked {
             abandoned = true
             items.removeAll()
-            head = 0
             memoryBytes = 0
             monitor.broadcast()
         }
@@ -206,7 +199,7 @@ final class BatchTee: BatchSink, @unchecked Sendable {
 
     func send(_ batch: RecordBatch) throws(StepError) {
         for subscription in subscriptions { try subscription.push(batch) }
-        progress?.emitted(rows: batch.count, bytes: batch.byteCount)
+        progress?.emitted(rows: batch.count, bytes: batch.dataByteCount)
     }
 
     func finish(_ error: StepError?) {

@@ -198,6 +198,21 @@ public final class Runner: @unchecked Sendable {
         tee.progress = progress
         let inputs = plan.inputs[step.id] ?? []
         let family = ComponentRegistry.builtin.spec(named: step.component)?.family
+        // A step with inputs starts once every input has declared its output: an input that fails
+        // before that means the step never ran, which is reported as skipped, not failed.
+        for input in inputs {
+            do throws(StepError) {
+                _ = try input.schema()
+            } catch {
+                for subscription in inputs { subscription.abandon() }
+                tee.finish(error)
+                if error.code == .cancelled { return .skipped }
+                events.emit("step_skipped", ["step_id": .string(step.id), "reason": "upstream_failed"])
+                directory.log("step \(step.id) skipped (upstream_failed): \(error.message)")
+                directory.update(step.id) { $0.state = "skipped" }
+                return .skipped
+            }
+        }
         var attempt = 1
         var failure: StepError?
         let temporary = plan.spillDirectory + "/" + step.id + ".tmp"

@@ -78,7 +78,7 @@ enum FileWriting {
             try context.cancellation.check()
             try data { () throws(DataError) in try write(batch) }
             rows += batch.count
-            context.progress.read(rows: batch.count, bytes: batch.byteCount)
+            context.progress.read(rows: batch.count, bytes: batch.dataByteCount)
         }
         var bytes = 0
         try data { () throws(DataError) in bytes = try finish() }

@@ -11,6 +11,7 @@ final class SQLiteDatabase: @unchecked Sendable {
     /// Opens `path` (an empty path is a private temporary database that SQLite keeps in memory
     /// until its cache is full, then spills to a temporary file).
     init(path: String, readOnly: Bool = false, create: Bool = false) throws(StepError) {
+        _ = SQLiteDatabase.configured
         self.path = path
         var flags = readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE
         if create && !readOnly { flags |= SQLITE_OPEN_CREATE }
@@ -28,6 +29,11 @@ final class SQLiteDatabase: @unchecked Sendable {
     }
 
     deinit { sqlite3_close_v2(handle) }
+
+    /// SQLite configured once, before its first use, for connections each used by one thread.
+    private static let configured: Bool = {
+        osiris_sqlite3_configure() == SQLITE_OK
+    }()
 
     /// Runs SQL that returns no rows (several statements allowed).
     func execute(_ sql: String) throws(StepError) {
@@ -102,9 +108,9 @@ final class SQLiteStatement {
 
     func declaredType(_ index: Int) -> String? { sqlite3_column_decltype(statement, Int32(index)).map { String(cString: $0) } }
 
-    /// Binds one value of a batch column (1-based parameter index); text and blobs are bound without
-    /// copying, valid until the statement is stepped and reset.
-    func bind(_ column: Column, row: Int, at index: Int32) {
+    /// Binds one value of a batch column (1-based parameter index); SQLite copies text and blobs.
+    @inline(__always)
+    func bind(_ column: borrowing Column, row: Int, at index: Int32) {
         if column.isNull(row) {
             sqlite3_bind_null(statement, index)
             return

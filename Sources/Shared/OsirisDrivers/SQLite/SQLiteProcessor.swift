@@ -14,11 +14,15 @@ struct SQLiteProcessor: Processor {
         defer { context.cancellation.remove(key) }
         let cacheKiB = max(context.memoryBudget / 1024, 2048)
         try database.execute("""
-            PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA locking_mode = EXCLUSIVE;
+            PRAGMA page_size = 65536; PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA locking_mode = EXCLUSIVE;
             PRAGMA temp_store = FILE; PRAGMA cache_size = -\(cacheKiB);
             """)
-        for input in inputs {
-            try load(input, into: database, context: context, single: inputs.count == 1)
+        if inputs.count == 1, try stream(inputs[0], query: query, into: database, context: context) {
+            // The one input streams through a virtual table as the query reads it.
+        } else {
+            for input in inputs {
+                try load(input, into: database, context: context, single: inputs.count == 1)
+            }
         }
         let statement: SQLiteStatement
         do {
@@ -50,6 +54,22 @@ struct SQLiteProcessor: Processor {
         })
     }
 
+    /// Exposes a single input as a streaming virtual table when the query reads it exactly once;
+    /// false when it cannot, and the input must be loaded.
+    private func stream(_ input: any BatchSource, query: String, into database: SQLiteDatabase, context: StepContext) throws(StepError) -> Bool {
+        let table = Self.tableName(for: input.stepID)
+        guard SQLiteStreamTable.canStream(query, names: [table, input.stepID, "input_df"]) else { return false }
+        let schema = try input.schema()
+        let streamed = SQLiteStreamTable(source: input, schema: schema, cancellation: context.cancellation, progress: context.progress)
+        try SQLiteStreamTable.register(on: database, tables: [streamed])
+        try database.execute("CREATE VIRTUAL TABLE temp.\(SQLiteDatabase.quote(table)) USING osiris_input(0)")
+        if input.stepID != table {
+            try database.execute("CREATE TEMP VIEW \(SQLiteDatabase.quote(input.stepID)) AS SELECT * FROM temp.\(SQLiteDatabase.quote(table))")
+        }
+        try database.execute("CREATE TEMP VIEW input_df AS SELECT * FROM temp.\(SQLiteDatabase.quote(table))")
+        return true
+    }
+
     private func load(_ input: any BatchSource, into database: SQLiteDatabase, context: StepContext, single: Bool) throws(StepError) {
         let schema = try input.schema()
         let table = Self.tableName(for: input.stepID)
@@ -64,14 +84,16 @@ struct SQLiteProcessor: Processor {
         try database.execute("BEGIN")
         while let batch = try input.next() {
             try context.cancellation.check()
+            let columns = batch.columns
+            let width = columns.count
             for row in 0..<batch.count {
-                for (index, column) in batch.columns.enumerated() {
-                    insert.bind(column, row: row, at: Int32(index + 1))
+                for index in 0..<width {
+                    insert.bind(columns[index], row: row, at: Int32(index + 1))
                 }
                 _ = try insert.step()
                 sqlite3_reset(insert.statement)
             }
-            context.progress.read(rows: batch.count, bytes: batch.byteCount)
+            context.progress.read(rows: batch.count, bytes: batch.dataByteCount)
         }
         try database.execute("COMMIT")
     }

@@ -94,13 +94,18 @@ enum SQLiteTypes {
                 case .bool: builder.columns[index].append(value != 0)
                 case .int64: builder.columns[index].append(value)
                 case .float64: builder.columns[index].append(Double(value))
+                case .decimal: appendDigits(of: value, to: &builder.columns[index])
                 default: appendText(handle, column, &builder.columns[index])
                 }
                 bytes += 8
             case SQLITE_FLOAT:
                 let value = sqlite3_column_double(handle, column)
                 switch builder.columns[index].type {
-                case .float64, .int64: builder.columns[index].append(Value.float64(value))
+                case .float64: builder.columns[index].append(value)
+                case .int64: builder.columns[index].append(Value.float64(value))
+                case .decimal where !appendShortest(value, to: &builder.columns[index]):
+                    appendText(handle, column, &builder.columns[index])
+                case .decimal: break
                 default: appendText(handle, column, &builder.columns[index])
                 }
                 bytes += 8
@@ -118,6 +123,47 @@ enum SQLiteTypes {
             }
         }
         return bytes
+    }
+
+    /// An integer's decimal digits, without going through SQLite's text conversion.
+    private static func appendDigits(of value: Int64, to builder: inout ColumnBuilder) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buffer in
+            var magnitude = value.magnitude
+            var index = 20
+            repeat {
+                index -= 1
+                buffer[index] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            if value < 0 {
+                index -= 1
+                buffer[index] = UInt8(ascii: "-")
+            }
+            builder.appendBytes(UnsafeRawBufferPointer(start: buffer.baseAddress! + index, count: 20 - index))
+        }
+    }
+
+    /// A real's text as SQLite would give it (15 significant digits), taken from Swift's shortest
+    /// form when that has at most 15 digits and no exponent, which is then the same text; false when
+    /// SQLite has to format it.
+    private static func appendShortest(_ value: Double, to builder: inout ColumnBuilder) -> Bool {
+        guard value.isFinite else { return false }
+        var text = value.description
+        var digits = 0
+        var plain = true
+        text.withUTF8 { bytes in
+            for byte in bytes {
+                if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
+                    digits += 1
+                } else if byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") {
+                    plain = false
+                }
+            }
+        }
+        // Leading zeros of numbers below one are no significant digits, but counting them errs on the safe side.
+        guard plain, digits <= 15 else { return false }
+        text.withUTF8 { builder.appendBytes(UnsafeRawBufferPointer($0)) }
+        return true
     }
 
     @discardableResult

@@ -44,8 +44,8 @@ struct SQLiteWriter: Writer {
                     insert.reset()
                 }
                 rows += batch.count
-                bytes += batch.byteCount
-                context.progress.read(rows: batch.count, bytes: batch.byteCount)
+                bytes += batch.dataByteCount
+                context.progress.read(rows: batch.count, bytes: batch.dataByteCount)
             }
             try database.execute("COMMIT")
         } catch {

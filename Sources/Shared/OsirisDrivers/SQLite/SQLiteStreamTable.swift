@@ -1,0 +1,302 @@
+import CSQLite3
+#if canImport(Glibc)
+import Glibc
+#endif
+import OML
+import OsirisCore
+import OsirisData
+
+/// A processor input exposed to SQLite as a virtual table that reads the input's batches as SQLite
+/// scans it, instead of loading them into a table first.
+///
+/// An input can be read only once, so this is used only when the query reads the input exactly once
+/// (see `SQLiteStreamTable.canStream`); a second scan is reported as an error rather than returning
+/// wrong results. Values are returned the way a table with the same declared types would hold them:
+/// decimals as numbers, so `total > 100` compares numbers.
+final class SQLiteStreamTable: @unchecked Sendable {
+    let source: any BatchSource
+    let schema: Schema
+    let cancellation: CancellationToken
+    let progress: any ProgressReporter
+    var scanned = false
+    var failure: StepError?
+
+    init(source: any BatchSource, schema: Schema, cancellation: CancellationToken, progress: any ProgressReporter) {
+        self.source = source
+        self.schema = schema
+        self.cancellation = cancellation
+        self.progress = progress
+    }
+
+    /// Whether `query` can stream `names` (the input's table, view and alias names): it reads them
+    /// exactly once in all, has no WITH clause (a common table expression may be expanded more than
+    /// once), and is a single statement.
+    static func canStream(_ query: String, names: Set<String>) -> Bool {
+        guard SQLAnalysis.readOnlyProblem(query) == nil else { return false }
+        let words = SQLTokenizer.tokenize(query).filter { $0.kind == .word }.map { $0.value.uppercased() }
+        if words.contains("WITH") || words.contains("RECURSIVE") { return false }
+        let references = SQLAnalysis.tableReferences(query)
+        let lowered = Set(names.map { $0.lowercased() })
+        return references.count == 1 && lowered.contains(references[0].name.lowercased()) && references[0].schema == nil
+    }
+
+    /// The `CREATE TABLE` text SQLite's `sqlite3_declare_vtab` wants.
+    var declaration: String {
+        let columns = schema.fields.map { "\(SQLiteDatabase.quote($0.name)) \(SQLiteTypes.declaredType($0.type))" }
+        return "CREATE TABLE x(\(columns.isEmpty ? "\"_\" TEXT" : columns.joined(separator: ", ")))"
+    }
+
+    /// Registers the module on a connection; the table's arguments name an entry of `tables`.
+    static func register(on database: SQLiteDatabase, tables: [SQLiteStreamTable]) throws(StepError) {
+        let registry = Unmanaged.passRetained(Registry(tables: tables)).toOpaque()
+        let result = sqlite3_create_module_v2(database.handle, "osiris_input", module, registry) { pointer in
+            Unmanaged<Registry>.fromOpaque(pointer!).release()
+        }
+        if result != SQLITE_OK { throw database.error(result, "cannot register the input module") }
+    }
+
+    final class Registry {
+        let tables: [SQLiteStreamTable]
+        init(tables: [SQLiteStreamTable]) { self.tables = tables }
+    }
+
+    /// One scan's position: the current batch and row.
+    final class Cursor {
+        let table: SQLiteStreamTable
+        /// The current batch, kept alive while `views` point into it.
+        var batch: RecordBatch? {
+            didSet {
+                guard let batch else { return }
+                for (index, column) in batch.columns.enumerated() { views[index] = column.unsafeView }
+            }
+        }
+        /// Pointer views of the current batch's columns, read by `xColumn` without reference counting.
+        let views: UnsafeMutablePointer<UnsafeColumnView>
+        var row = 0
+        var rowid: Int64 = 0
+        var atEnd = false
+
+        init(table: SQLiteStreamTable) {
+            self.table = table
+            views = .allocate(capacity: max(table.schema.fields.count, 1))
+        }
+
+        deinit { views.deallocate() }
+
+        /// Moves to the next row, fetching the next batch when the current one is used up.
+        func advance() -> Bool {
+            row += 1
+            rowid += 1
+            while batch == nil || row >= batch!.count {
+                do throws(StepError) {
+                    try table.cancellation.check()
+                    guard let next = try table.source.next() else {
+                        atEnd = true
+                        batch = nil
+                        return true
+                    }
+                    table.progress.read(rows: next.count, bytes: next.dataByteCount)
+                    batch = next
+                    row = 0
+                } catch {
+                    table.failure = error
+                    return false
+                }
+            }
+            return true
+        }
+    }
+}
+
+private func table(_ vtab: UnsafeMutablePointer<sqlite3_vtab>?) -> SQLiteStreamTable {
+    let wrapper = UnsafeMutableRawPointer(vtab!).assumingMemoryBound(to: osiris_vtab.self)
+    return Unmanaged<SQLiteStreamTable>.fromOpaque(wrapper.pointee.owner).takeUnretainedValue()
+}
+
+private func cursor(_ pointer: UnsafeMutablePointer<sqlite3_vtab_cursor>?) -> SQLiteStreamTable.Cursor {
+    let wrapper = UnsafeMutableRawPointer(pointer!).assumingMemoryBound(to: osiris_vtab_cursor.self)
+    return Unmanaged<SQLiteStreamTable.Cursor>.fromOpaque(wrapper.pointee.owner).takeUnretainedValue()
+}
+
+/// A copy of `text` in memory SQLite owns (it frees error messages with sqlite3_free).
+private func sqliteString(_ text: String) -> UnsafeMutablePointer<CChar>? {
+    let bytes = Array(text.utf8CString)
+    guard let memory = sqlite3_malloc64(UInt64(bytes.count)) else { return nil }
+    let pointer = memory.assumingMemoryBound(to: CChar.self)
+    bytes.withUnsafeBufferPointer { pointer.update(from: $0.baseAddress!, count: bytes.count) }
+    return pointer
+}
+
+private func setError(_ vtab: UnsafeMutablePointer<sqlite3_vtab>?, _ message: String) {
+    sqlite3_free(vtab?.pointee.zErrMsg)
+    vtab?.pointee.zErrMsg = sqliteString(message)
+}
+
+private let connect: @convention(c) (
+    OpaquePointer?, UnsafeMutableRawPointer?, Int32, UnsafePointer<UnsafePointer<CChar>?>?,
+    UnsafeMutablePointer<UnsafeMutablePointer<sqlite3_vtab>?>?, UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
+) -> Int32 = { database, auxiliary, count, arguments, output, error in
+    let registry = Unmanaged<SQLiteStreamTable.Registry>.fromOpaque(auxiliary!).takeUnretainedValue()
+    // Arguments: module name, database name, table name, then ours: the input's index.
+    guard count >= 4, let text = arguments?[3], let index = Int(String(cString: text)), index < registry.tables.count else {
+        error?.pointee = sqliteString("osiris_input needs the input's index")
+        return SQLITE_ERROR
+    }
+    let table = registry.tables[index]
+    let result = sqlite3_declare_vtab(database, table.declaration)
+    if result != SQLITE_OK { return result }
+    _ = osiris_sqlite3_vtab_innocuous(database)
+    let wrapper = UnsafeMutablePointer<osiris_vtab>.allocate(capacity: 1)
+    wrapper.initialize(to: osiris_vtab(base: sqlite3_vtab(), owner: Unmanaged.passRetained(table).toOpaque()))
+    output?.pointee = UnsafeMutableRawPointer(wrapper).assumingMemoryBound(to: sqlite3_vtab.self)
+    return SQLITE_OK
+}
+
+private let disconnect: @convention(c) (UnsafeMutablePointer<sqlite3_vtab>?) -> Int32 = { vtab in
+    let wrapper = UnsafeMutableRawPointer(vtab!).assumingMemoryBound(to: osiris_vtab.self)
+    Unmanaged<SQLiteStreamTable>.fromOpaque(wrapper.pointee.owner).release()
+    sqlite3_free(wrapper.pointee.base.zErrMsg)
+    wrapper.deinitialize(count: 1)
+    wrapper.deallocate()
+    return SQLITE_OK
+}
+
+/// The module's callbacks, allocated once and never freed: SQLite keeps a pointer to them.
+nonisolated(unsafe) private let module: UnsafeMutablePointer<sqlite3_module> = {
+    var module = sqlite3_module()
+    module.iVersion = 0
+    module.xCreate = connect
+    module.xConnect = connect
+    module.xBestIndex = { _, info in
+        // A full scan, once; SQLite evaluates every condition itself.
+        info?.pointee.estimatedCost = 1e9
+        info?.pointee.estimatedRows = 1_000_000_000
+        return SQLITE_OK
+    }
+    module.xDisconnect = disconnect
+    module.xDestroy = disconnect
+    module.xOpen = { vtab, output in
+        let scan = SQLiteStreamTable.Cursor(table: table(vtab))
+        let wrapper = UnsafeMutablePointer<osiris_vtab_cursor>.allocate(capacity: 1)
+        wrapper.initialize(to: osiris_vtab_cursor(base: sqlite3_vtab_cursor(), owner: Unmanaged.passRetained(scan).toOpaque()))
+        output?.pointee = UnsafeMutableRawPointer(wrapper).assumingMemoryBound(to: sqlite3_vtab_cursor.self)
+        return SQLITE_OK
+    }
+    module.xClose = { pointer in
+        let wrapper = UnsafeMutableRawPointer(pointer!).assumingMemoryBound(to: osiris_vtab_cursor.self)
+        Unmanaged<SQLiteStreamTable.Cursor>.fromOpaque(wrapper.pointee.owner).release()
+        wrapper.deinitialize(count: 1)
+        wrapper.deallocate()
+        return SQLITE_OK
+    }
+    module.xFilter = { pointer, _, _, _, _ in
+        let scan = cursor(pointer)
+        guard !scan.table.scanned else {
+            setError(pointer?.pointee.pVtab, "the query reads input '\(scan.table.source.stepID)' twice; this cannot stream")
+            return SQLITE_ERROR
+        }
+        scan.table.scanned = true
+        scan.row = -1
+        scan.rowid = 0
+        guard scan.advance() else {
+            setError(pointer?.pointee.pVtab, scan.table.failure?.message ?? "input failed")
+            return SQLITE_ERROR
+        }
+        return SQLITE_OK
+    }
+    module.xNext = { pointer in
+        let scan = cursor(pointer)
+        guard scan.advance() else {
+            setError(pointer?.pointee.pVtab, scan.table.failure?.message ?? "input failed")
+            return SQLITE_ERROR
+        }
+        return SQLITE_OK
+    }
+    module.xEof = { pointer in cursor(pointer).atEnd ? 1 : 0 }
+    module.xRowid = { pointer, output in
+        output?.pointee = cursor(pointer).rowid
+        return SQLITE_OK
+    }
+    module.xColumn = { pointer, context, index in
+        let wrapper = UnsafeMutableRawPointer(pointer!).assumingMemoryBound(to: osiris_vtab_cursor.self)
+        Unmanaged<SQLiteStreamTable.Cursor>.fromOpaque(wrapper.pointee.owner)._withUnsafeGuaranteedRef { scan in
+            guard scan.batch != nil else {
+                sqlite3_result_null(context)
+                return
+            }
+            let column = scan.views[Int(index)]
+            let row = scan.row
+            if column.isNull(row) {
+                sqlite3_result_null(context)
+                return
+            }
+            switch column.type {
+            case .bool: sqlite3_result_int(context, column.bool(row) ? 1 : 0)
+            case .int64: sqlite3_result_int64(context, column.int64(row))
+            case .float64: sqlite3_result_double(context, column.float64(row))
+            case .bytes:
+                let bytes = column.bytes(row)
+                sqlite3_result_blob(context, bytes.baseAddress, Int32(bytes.count), SQLITE_TRANSIENT_SHIM)
+            case .decimal:
+                resultNumeric(context, column.bytes(row))
+            default:
+                let bytes = column.bytes(row)
+                if let base = bytes.baseAddress {
+                    sqlite3_result_text(context, base.assumingMemoryBound(to: CChar.self), Int32(bytes.count), SQLITE_TRANSIENT_SHIM)
+                } else {
+                    sqlite3_result_text(context, "", 0, SQLITE_TRANSIENT_SHIM)
+                }
+            }
+        }
+        return SQLITE_OK
+    }
+    let pointer = UnsafeMutablePointer<sqlite3_module>.allocate(capacity: 1)
+    pointer.initialize(to: module)
+    return pointer
+}()
+
+/// What NUMERIC affinity makes of decimal text in a table: an integer when the value is one exactly,
+/// else a real; text that is no number stays text.
+private func resultNumeric(_ context: OpaquePointer?, _ bytes: UnsafeRawBufferPointer) {
+    var integer: Int64 = 0
+    var isInteger = bytes.count > 0 && bytes.count < 19
+    var index = 0
+    var negative = false
+    if isInteger, bytes[0] == UInt8(ascii: "-") {
+        negative = true
+        index = 1
+        isInteger = bytes.count > 1
+    }
+    while isInteger, index < bytes.count {
+        let digit = bytes[index] &- UInt8(ascii: "0")
+        if digit > 9 { isInteger = false; break }
+        integer = integer * 10 + Int64(digit)
+        index += 1
+    }
+    if isInteger {
+        sqlite3_result_int64(context, negative ? -integer : integer)
+        return
+    }
+    let number: Double? = withUnsafeTemporaryAllocation(of: CChar.self, capacity: bytes.count + 1) { buffer in
+        buffer.baseAddress!.withMemoryRebound(to: UInt8.self, capacity: bytes.count + 1) { target in
+            if let base = bytes.baseAddress { target.update(from: base.assumingMemoryBound(to: UInt8.self), count: bytes.count) }
+            target[bytes.count] = 0
+        }
+        var end: UnsafeMutablePointer<CChar>?
+        let value = strtod(buffer.baseAddress!, &end)
+        return end == buffer.baseAddress! + bytes.count && bytes.count > 0 ? value : nil
+    }
+    guard let number else {
+        if let base = bytes.baseAddress {
+            sqlite3_result_text(context, base.assumingMemoryBound(to: CChar.self), Int32(bytes.count), SQLITE_TRANSIENT_SHIM)
+        } else {
+            sqlite3_result_text(context, "", 0, SQLITE_TRANSIENT_SHIM)
+        }
+        return
+    }
+    if number.rounded() == number, abs(number) < 9.0e18 {
+        sqlite3_result_int64(context, Int64(number))
+    } else {
+        sqlite3_result_double(context, number)
+    }
+}
