@@ -78,7 +78,8 @@ import Testing
     }
 
     @Test func csvCopyIsByteExact() throws {
-        let tricky = "a;b;c\r\n\"x;y\";;\"\"\r\n\"multi\r\nline\";0012;\"q\"\"q\"\r\n -1.50 ;1e5;true\r\n"
+        let tricky = "a;b;c;at\r\n\"x;y\";;\"\";2024-01-05T10:00:00+01:00\r\n\"multi\r\nline\";0012;\"q\"\"q\";2024-06-30 23:59:59.123456Z\r\n"
+            + " -1.50 ;1e5;true;\r\n12.500;-0.0001;ünïcødé 😀;2024-02-29T12:00:00-05:30\r\n"
         try write("in.csv", tricky)
         let result = try run("""
             oml_version: "0.1.0"
@@ -101,6 +102,7 @@ import Testing
               - {id: write, component: filesystem.csv_writer, mode: write, needs: [read], config: {path: out.csv}}
             """)
         #expect(result.status == 0)
+        #expect(result.stderr.isEmpty, "no progress line when stderr is not a terminal")
         let events = try ToolHarness.jsonLines(result.stdout)
         #expect(events.first?["event"] as? String == "run_start")
         #expect(events.last?["event"] as? String == "run_end")
@@ -287,6 +289,18 @@ import Testing
             """, arguments: ["--jobs", "1"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(try read("one.csv") == csv)
+        // step_progress comes at most about once a second per step.
+        var last: [String: Date] = [:]
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        for event in try ToolHarness.jsonLines(result.stdout) where event["event"] as? String == "step_progress" {
+            let step = try #require(event["step_id"] as? String)
+            let stamp = try #require(event["ts"] as? String)
+            let time = try #require(formatter.date(from: stamp))
+            if let previous = last[step] { #expect(time.timeIntervalSince(previous) >= 0.9) }
+            last[step] = time
+            #expect((event["rows"] as? Int ?? 0) > 0)
+        }
         #expect(try read("two.jsonl").split(separator: "\n").count == 200_000)
     }
 
@@ -328,7 +342,7 @@ import Testing
         process.arguments = ["p.manifest.json", "--run-dir", "runs", "--jobs", "3"]
         process.currentDirectoryURL = folder
         let events = folder.appendingPathComponent("events.out")
-        FileManager.default.createFile(atPath: events.path, contents: nil)
+        #expect(FileManager.default.createFile(atPath: events.path, contents: nil))
         process.standardOutput = try FileHandle(forWritingTo: events)
         process.standardError = FileHandle.nullDevice
         try process.run()
