@@ -1,29 +1,8 @@
 import OsirisCore
 import OsirisYAML
 
-/// A connections file that cannot be used, with the position of the problem (exit status 78).
-public struct ConnectionsFileError: OsirisError {
-    /// The file's path.
-    public var path: String
-    /// What is wrong.
-    public var message: String
-    /// Where, when the problem has a position.
-    public var range: SourceRange?
-
-    /// Creates a connections file error.
-    public init(path: String, message: String, range: SourceRange? = nil) {
-        self.path = path
-        self.message = message
-        self.range = range
-    }
-
-    public var exitStatus: ExitStatus { .configuration }
-
-    public var description: String {
-        if let range { return "\(path):\(range.start.line):\(range.start.column): \(message)" }
-        return "\(path): \(message)"
-    }
-}
+/// A connections file that cannot be used (exit status 78).
+public typealias ConnectionsFileError = FileFormatError
 
 /// One alias of a connections file: its fields, kept unresolved (`${VAR}` stays as written).
 public struct ConnectionEntry: Sendable {
@@ -95,40 +74,41 @@ public struct ConnectionsFile: Sendable {
         do {
             document = try YAMLParser.parse(bytes)
         } catch {
-            throw ConnectionsFileError(path: path, message: error.message, range: error.range)
+            throw ConnectionsFileError(path: path, message: error.message, range: error.range, exitStatus: .configuration)
         }
         if let duplicate = document.duplicateKeys.first {
-            throw ConnectionsFileError(path: path, message: "duplicate key '\(duplicate.key)'", range: duplicate.second)
+            throw ConnectionsFileError(path: path, message: "duplicate key '\(duplicate.key)'", range: duplicate.second, exitStatus: .configuration)
         }
-        guard let root = document.root else { throw ConnectionsFileError(path: path, message: "the file is empty") }
+        guard let root = document.root else { throw ConnectionsFileError(path: path, message: "the file is empty", exitStatus: .configuration) }
         guard root.mapping != nil else {
-            throw ConnectionsFileError(path: path, message: "expected a mapping with 'version' and 'connections'", range: root.range)
+            throw ConnectionsFileError(path: path, message: "expected a mapping with 'version' and 'connections'", range: root.range, exitStatus: .configuration)
         }
         if let version = root["version"], version.jsonValue != .int(1) {
-            throw ConnectionsFileError(path: path, message: "unsupported version \(version.scalar?.text ?? version.kindName); expected 1", range: version.range)
+            throw ConnectionsFileError(path: path, message: "unsupported version \(version.scalar?.text ?? version.kindName); expected 1", range: version.range, exitStatus: .configuration)
         }
         guard let connections = root["connections"] else {
-            throw ConnectionsFileError(path: path, message: "missing key 'connections'", range: root.range)
+            throw ConnectionsFileError(path: path, message: "missing key 'connections'", range: root.range, exitStatus: .configuration)
         }
         guard let families = connections.mapping else {
-            throw ConnectionsFileError(path: path, message: "'connections' must map families to aliases", range: connections.range)
+            throw ConnectionsFileError(path: path, message: "'connections' must map families to aliases", range: connections.range, exitStatus: .configuration)
         }
         var entries: [ConnectionEntry] = []
         for family in families {
             guard let aliases = family.value.mapping else {
                 throw ConnectionsFileError(
-                    path: path, message: "family '\(family.key.keyText)' must map aliases to their fields", range: family.value.range)
+                    path: path, message: "family '\(family.key.keyText)' must map aliases to their fields", range: family.value.range,
+                    exitStatus: .configuration)
             }
             for alias in aliases {
                 guard let fields = alias.value.mapping else {
                     throw ConnectionsFileError(
                         path: path, message: "connection '@\(family.key.keyText).\(alias.key.keyText)' must be a mapping of fields",
-                        range: alias.value.range)
+                        range: alias.value.range, exitStatus: .configuration)
                 }
                 var isDefault = false
                 if let flag = alias.value["default"] {
                     guard case .scalar(let scalar) = flag.kind, case .bool(let value) = scalar.value else {
-                        throw ConnectionsFileError(path: path, message: "'default' must be true or false", range: flag.range)
+                        throw ConnectionsFileError(path: path, message: "'default' must be true or false", range: flag.range, exitStatus: .configuration)
                     }
                     isDefault = value
                 }

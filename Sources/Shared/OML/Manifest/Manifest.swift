@@ -1,28 +1,7 @@
 import OsirisCore
 
 /// A manifest that cannot be used: it does not decode or has an unknown version (exit status 65).
-public struct ManifestError: OsirisError {
-    /// Where the manifest came from.
-    public var path: String
-    /// What is wrong.
-    public var message: String
-    /// Where, for JSON syntax errors.
-    public var position: SourcePosition?
-
-    /// Creates a manifest error.
-    public init(path: String, message: String, position: SourcePosition? = nil) {
-        self.path = path
-        self.message = message
-        self.position = position
-    }
-
-    public var exitStatus: ExitStatus { .dataError }
-
-    public var description: String {
-        if let position { return "\(path):\(position.line):\(position.column): \(message)" }
-        return "\(path): \(message)"
-    }
-}
+public typealias ManifestError = FileFormatError
 
 /// How often a step is tried and how long the first wait between tries is.
 public struct RetryPolicy: Sendable, Equatable {
@@ -165,9 +144,11 @@ public struct Manifest: Sendable, Equatable {
             let text = String(decoding: bytes.prefix(64 * 1024), as: UTF8.self)
             if text.containsBytes("oml_version") || text.containsBytes("steps:") {
                 throw ManifestError(
-                    path: path, message: "this is OML, not a manifest; compile it first: oml-compile \(path) -o \(Self.suggestedOutput(for: path))")
+                    path: path, message: "this is OML, not a manifest; compile it first: oml-compile \(path) -o \(Self.suggestedOutput(for: path))",
+                    exitStatus: .dataError)
             }
-            throw ManifestError(path: path, message: "not a manifest: \(error.message)", position: error.position)
+            throw ManifestError(
+                path: path, message: "not a manifest: \(error.message)", range: SourceRange(start: error.position), exitStatus: .dataError)
         }
         return try decode(json, path: path)
     }
@@ -183,7 +164,7 @@ public struct Manifest: Sendable, Equatable {
 
     /// Reads a manifest from JSON.
     public static func decode(_ json: JSONValue, path: String) throws(ManifestError) -> Manifest {
-        func fail(_ message: String) -> ManifestError { ManifestError(path: path, message: message) }
+        func fail(_ message: String) -> ManifestError { ManifestError(path: path, message: message, exitStatus: .dataError) }
         guard json.objectValue != nil else { throw fail("not a manifest: expected a JSON object") }
         guard let version = json["manifest_version"] else {
             if json["oml_version"] != nil || json["steps"]?.arrayValue?.first?["mode"]?.stringValue == "read" {

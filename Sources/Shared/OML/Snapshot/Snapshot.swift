@@ -1,28 +1,7 @@
 import OsirisCore
 
 /// A discovery snapshot that does not decode (exit status 65).
-public struct SnapshotError: OsirisError {
-    /// The snapshot's path.
-    public var path: String
-    /// What is wrong.
-    public var message: String
-    /// Where, for JSON syntax errors.
-    public var position: SourcePosition?
-
-    /// Creates a snapshot error.
-    public init(path: String, message: String, position: SourcePosition? = nil) {
-        self.path = path
-        self.message = message
-        self.position = position
-    }
-
-    public var exitStatus: ExitStatus { .dataError }
-
-    public var description: String {
-        if let position { return "\(path):\(position.line):\(position.column): \(message)" }
-        return "\(path): \(message)"
-    }
-}
+public typealias SnapshotError = FileFormatError
 
 /// A column of a discovered table.
 public struct SnapshotColumn: Sendable, Equatable {
@@ -119,9 +98,9 @@ public struct Snapshot: Sendable {
         do {
             json = try JSONParser.parse(bytes)
         } catch {
-            throw SnapshotError(path: path, message: error.message, position: error.position)
+            throw SnapshotError(path: path, message: error.message, range: SourceRange(start: error.position), exitStatus: .dataError)
         }
-        func fail(_ message: String) -> SnapshotError { SnapshotError(path: path, message: message) }
+        func fail(_ message: String) -> SnapshotError { SnapshotError(path: path, message: message, exitStatus: .dataError) }
         guard json.objectValue != nil else { throw fail("a snapshot is a JSON object") }
         guard let version = json["snapshot_version"]?.intValue else { throw fail("missing 'snapshot_version'") }
         guard version == Self.version else {
