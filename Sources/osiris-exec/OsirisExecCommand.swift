@@ -20,7 +20,7 @@ struct OsirisExecCommand: ParsableCommand {
             """,
         version: "osiris-exec \(osirisVersion)")
 
-    @Option(name: .long, help: ArgumentHelp("Folder for run directories (default .osiris/runs).", valueName: "dir"))
+    @Option(name: .long, help: ArgumentHelp("Folder for run directories.", valueName: "dir"))
     var runDir = ".osiris/runs"
 
     @Option(name: .long, help: ArgumentHelp("Connections file (default: $OSIRIS_CONNECTIONS, ./osiris_connections.yaml, $XDG_CONFIG_HOME/osiris/connections.yaml).", valueName: "file"))

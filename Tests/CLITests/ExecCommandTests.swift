@@ -379,4 +379,43 @@ import Testing
         let runID = try #require(lines.first?["run_id"] as? String)
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("runs/\(runID)/spill").path))
     }
+
+    /// A read blocked on a pipe cannot be interrupted; the run still ends promptly and completely.
+    @Test func interruptionEndsARunWhoseReaderIsBlocked() throws {
+        let fifo = folder.appendingPathComponent("slow.csv")
+        #expect(mkfifo(fifo.path, 0o600) == 0)
+        try write("p.oml", """
+            oml_version: "0.1.0"
+            name: blocked
+            steps:
+              - {id: read, component: filesystem.csv_extractor, mode: read, config: {path: slow.csv}}
+              - {id: write, component: filesystem.csv_writer, mode: write, needs: [read], config: {path: out.csv}}
+            """)
+        #expect(try ToolHarness.run("oml-compile", ["p.oml", "-o", "p.manifest.json"], in: folder).status == 0)
+        let process = Process()
+        process.executableURL = ToolHarness.binDirectory.appendingPathComponent("osiris-exec")
+        process.arguments = ["p.manifest.json", "--run-dir", "runs"]
+        process.currentDirectoryURL = folder
+        let events = folder.appendingPathComponent("events.out")
+        #expect(FileManager.default.createFile(atPath: events.path, contents: nil))
+        process.standardOutput = try FileHandle(forWritingTo: events)
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let feed = try #require(FileHandle(forWritingAtPath: fifo.path))
+        feed.write(Data("a,b\n1,2\n".utf8))
+        usleep(500_000)
+        let sent = Date()
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        #expect(Date().timeIntervalSince(sent) < 10)
+        try feed.close()
+        #expect(process.terminationStatus == 130)
+        let lines = try ToolHarness.jsonLines(try String(contentsOf: events, encoding: .utf8))
+        #expect(lines.last?["event"] as? String == "run_end")
+        #expect(lines.last?["status"] as? String == "aborted")
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("out.csv").path))
+        let runID = try #require(lines.first?["run_id"] as? String)
+        let status = try String(contentsOf: folder.appendingPathComponent("runs/\(runID)/status.json"), encoding: .utf8)
+        #expect(status.contains("\"status\":\"aborted\""))
+    }
 }

@@ -23,8 +23,13 @@ public final class JSONLinesWriter {
     /// Bytes handed to the descriptor so far.
     public var bytesWritten: Int { output.bytesWritten }
 
-    /// Prepares to write `schema`'s columns to `descriptor` (which is not closed by the writer).
-    public init(descriptor: Int32, schema: Schema) {
+    /// Whether lines end with CR LF instead of LF.
+    private let crlf: Bool
+
+    /// Prepares to write `schema`'s columns to `descriptor` (which is not closed by the writer);
+    /// lines end with `newline`.
+    public init(descriptor: Int32, schema: Schema, newline: Newline = .lf) {
+        crlf = newline == .crlf
         output = OutputBuffer(descriptor: descriptor)
         fieldCount = schema.fields.count
         var bytes: [UInt8] = []
@@ -87,6 +92,7 @@ public final class JSONLinesWriter {
                 }
             }
             out.append(UInt8(ascii: "}"))
+            if crlf { out.append(UInt8(ascii: "\r")) }
             out.append(UInt8(ascii: "\n"))
             if out.count >= OutputBuffer.flushThreshold { try output.flush() }
         }

@@ -68,7 +68,7 @@ public struct ConnectionResolver: Sendable {
             if case .string(let text) = value {
                 let resolved = try substitute(text, field: key, alias: entry.reference.description)
                 value = .string(resolved)
-                if Self.secretNames.contains(key.lowercased()) || text.containsBytes("${") && Self.isSecretName(key) {
+                if Self.isSecretName(key) {
                     registerSecret(resolved)
                 }
             }

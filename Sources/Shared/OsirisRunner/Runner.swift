@@ -66,6 +66,13 @@ public final class Runner: @unchecked Sendable {
     private var firstFailure: StepError?
     private var rowsWritten = 0
     private var running = 0
+    /// Steps that did not stop within `abortGraceMilliseconds` of an interruption: the run ended
+    /// without them, so they must not report anything any more.
+    private var abandonedSteps: Set<String> = []
+
+    /// How long an interrupted run waits for its steps to stop (a read blocked on a pipe cannot be
+    /// interrupted) before it ends without them.
+    static let abortGraceMilliseconds = 3000
 
     /// A runner for `manifest`; `masker` already holds any secrets read before the run.
     public init(
@@ -135,6 +142,7 @@ public final class Runner: @unchecked Sendable {
     // MARK: Scheduling
 
     private func schedule(_ plan: Plan, events: EventStream, directory: RunDirectory) {
+        var cancelledAt: Int?
         monitor.locked {
             while true {
                 // Settle what can be settled: resumed writers and steps whose inputs failed.
@@ -175,6 +183,20 @@ public final class Runner: @unchecked Sendable {
                     }
                 }
                 if states.values.allSatisfy(\.isTerminal) { break }
+                if cancellation.isCancelled {
+                    if cancelledAt == nil { cancelledAt = MonotonicClock.milliseconds() }
+                    if MonotonicClock.milliseconds() - cancelledAt! > Self.abortGraceMilliseconds {
+                        for step in manifest.steps where states[step.id] == .running {
+                            abandonedSteps.insert(step.id)
+                            states[step.id] = .failed
+                            events.emit("step_failed", ["step_id": .string(step.id), "error": Self.json(StepError(
+                                .cancelled, "interrupted; the step did not stop within \(Self.abortGraceMilliseconds / 1000) s"))])
+                            directory.log("step \(step.id) abandoned: it did not stop after the interruption")
+                            directory.update(step.id) { $0.state = "failed" }
+                        }
+                        break
+                    }
+                }
                 monitor.wait(milliseconds: 250)
             }
         }
@@ -190,7 +212,6 @@ public final class Runner: @unchecked Sendable {
     // MARK: Running one step
 
     private func execute(_ step: ManifestStep, plan: Plan, events: EventStream, directory: RunDirectory) -> State {
-        let started = MonotonicClock.milliseconds()
         let progress = StepProgress(stepID: step.id, events: events) { [options] id, rows in
             options.onProgress?("\(id): \(rows) rows")
         }
@@ -213,6 +234,7 @@ public final class Runner: @unchecked Sendable {
                 return .skipped
             }
         }
+        let started = MonotonicClock.milliseconds()
         var attempt = 1
         var failure: StepError?
         let temporary = plan.spillDirectory + "/" + step.id + ".tmp"
@@ -232,7 +254,7 @@ public final class Runner: @unchecked Sendable {
                     step: step, connection: connection, cancellation: cancellation, progress: progress,
                     temporaryDirectory: temporary, memoryBudget: options.processorBudget, masker: masker)
                 guard let driver = drivers.driver(for: step.component) else {
-                    throw StepError(.run, "component '\(step.component)' cannot run in this build of osiris-exec: its driver is not part of it yet (this build runs \(drivers.components.joined(separator: ", ")))")
+                    throw StepError(.run, "component '\(step.component)' cannot run in this build of osiris-exec: its driver is not part of it yet (this build runs \(drivers.components.filter { $0 != "duckdb.processor" }.joined(separator: ", ")))")
                 }
                 switch driver {
                 case .extractor(let extractor):
@@ -259,13 +281,30 @@ public final class Runner: @unchecked Sendable {
             attempt += 1
         }
 
+        return monitor.locked { () -> State in
+            if abandonedSteps.contains(step.id) { return .failed }
+            return report(step, failure: failure, progress: progress, tee: tee, inputs: inputs, started: started,
+                          events: events, directory: directory)
+        }
+    }
+
+    /// Reports how a step ended; called holding the monitor, so an abandoned step stays silent.
+    private func report(
+        _ step: ManifestStep, failure: StepError?, progress: StepProgress, tee: BatchTee, inputs: [Subscription],
+        started: Int, events: EventStream, directory: RunDirectory
+    ) -> State {
         let totals = progress.totals
         let duration = MonotonicClock.milliseconds() - started
         if let failure {
             tee.finish(failure)
             for subscription in inputs { subscription.abandon() }
             let error = cancellation.isCancelled && failure.code != .cancelled ? StepError(.cancelled, "interrupted") : failure
-            monitor.locked { if firstFailure == nil, error.code != .cancelled { firstFailure = error } }
+            // The run ends with its root cause: an input's failure seen downstream counts only when
+            // nothing else failed.
+            if error.code != .cancelled,
+               firstFailure == nil || (firstFailure?.code == .upstreamFailed && error.code != .upstreamFailed) {
+                firstFailure = error
+            }
             events.emit("step_failed", ["step_id": .string(step.id), "error": Self.json(error)])
             directory.log("step \(step.id) failed: \(error.code.rawValue): \(error.message)")
             directory.update(step.id) {
@@ -287,7 +326,7 @@ public final class Runner: @unchecked Sendable {
         let isWriter = step.mode == "write"
         let rowsOut = isWriter ? totals.rowsWritten : totals.rowsEmitted
         let bytes = isWriter ? totals.bytesWritten : (step.mode == "extract" ? totals.bytesRead : totals.bytesEmitted)
-        if isWriter { monitor.locked { rowsWritten += totals.rowsWritten } }
+        if isWriter { rowsWritten += totals.rowsWritten }
         events.emit("step_complete", [
             "step_id": .string(step.id), "rows_read": .int(totals.rowsRead), "rows_written": .int(rowsOut),
             "bytes": .int(bytes), "duration_ms": .int(duration),

@@ -138,6 +138,9 @@ public struct Manifest: Sendable, Equatable {
     /// Reads a manifest from its JSON bytes.
     public static func decode(_ bytes: [UInt8], path: String) throws(ManifestError) -> Manifest {
         let json: JSONValue
+        if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
+            throw ManifestError(path: path, message: "the manifest is empty", exitStatus: .dataError)
+        }
         do {
             json = try JSONParser.parse(bytes)
         } catch {

@@ -8,6 +8,7 @@ struct CSVFileExtractor: Extractor {
         if !path.hasPrefix("/"), let base = context.connection?.fields["base_dir"]?.stringValue ?? context.connection?.fields["path"]?.stringValue {
             path = base + "/" + path
         }
+        try Self.refuseUnsupported(context, path: path)
         var options = CSVReadOptions()
         if let delimiter = context.config("delimiter")?.stringValue { options.delimiter = try Self.byte(delimiter, key: "delimiter", context) }
         if let quote = context.config("quotechar")?.stringValue { options.quote = try Self.byte(quote, key: "quotechar", context) }
@@ -46,6 +47,28 @@ struct CSVFileExtractor: Extractor {
             context.progress.read(rows: batch.count, bytes: reader.bytesRead - bytesSoFar)
             bytesSoFar = reader.bytesRead
             try output.send(batch)
+        }
+    }
+
+    /// Options of the original tool's spec that this reader does not implement fail the step
+    /// instead of being ignored: a compressed file would otherwise be read as garbage.
+    static func refuseUnsupported(_ context: StepContext, path: String) throws(StepError) {
+        let compression = context.config("compression")?.stringValue ?? "infer"
+        let compressedEndings = [".gz", ".bz2", ".zip", ".xz"]
+        if compression != "infer" || compressedEndings.contains(where: { path.lowercased().hasSuffix($0) }) {
+            throw StepError(.configuration, """
+                step '\(context.step.id)': compressed CSV ('\(path)') is not supported yet; decompress it first \
+                (for example with gunzip) and read the plain file
+                """)
+        }
+        for key in ["comment", "dtype"] where context.config(key) != nil {
+            throw StepError(.configuration, "step '\(context.step.id)': config '\(key)' is not supported by this build of filesystem.csv_extractor")
+        }
+        if let dates = context.config("parse_dates"), dates != .bool(false) {
+            throw StepError(.configuration, """
+                step '\(context.step.id)': 'parse_dates' is not supported; dates and timestamps are recognised \
+                by type inference (infer_types: true)
+                """)
         }
     }
 

@@ -48,9 +48,16 @@ struct JSONLinesFileWriter: Writer {
         if let encoding = context.config("encoding")?.stringValue, !["utf-8", "utf8"].contains(encoding.lowercased()) {
             throw StepError(.configuration, "step '\(context.step.id)': JSON lines are written in UTF-8 only, not '\(encoding)'")
         }
+        var newline = Newline.lf
+        if let text = context.config("newline")?.stringValue {
+            guard let value = Newline(rawValue: text) else {
+                throw StepError(.configuration, "step '\(context.step.id)': unknown newline '\(text)'")
+            }
+            newline = value
+        }
         let schema = try input.schema()
         let file = try AtomicFileOutput(path: path, createDirectories: context.config("create_dirs")?.boolValue ?? true)
-        let writer = JSONLinesWriter(descriptor: file.descriptor, schema: schema)
+        let writer = JSONLinesWriter(descriptor: file.descriptor, schema: schema, newline: newline)
         try FileWriting.copy(input, context: context, path: path, file: file) { batch throws(DataError) in
             try writer.write(batch)
         } finish: { () throws(DataError) -> Int in

@@ -30,6 +30,12 @@ final class SQLiteDatabase: @unchecked Sendable {
 
     deinit { sqlite3_close_v2(handle) }
 
+    /// Closes the connection now (it is also closed when released).
+    func close() {
+        sqlite3_close_v2(handle)
+        handle = nil
+    }
+
     /// SQLite configured once, before its first use, for connections each used by one thread.
     private static let configured: Bool = {
         osiris_sqlite3_configure() == SQLITE_OK

@@ -9,6 +9,17 @@ import OsirisData
 struct SQLiteProcessor: Processor {
     func process(_ context: StepContext, inputs: [any BatchSource], output: any BatchSink) throws(StepError) {
         let query = try context.requiredString("query")
+        var tables: [String: String] = [:]
+        for input in inputs {
+            let table = Self.tableName(for: input.stepID)
+            if let other = tables[table] {
+                throw StepError(.configuration, """
+                    inputs '\(other)' and '\(input.stepID)' of step '\(context.step.id)' would both be table \(table); \
+                    rename one of the steps
+                    """)
+            }
+            tables[table] = input.stepID
+        }
         let database = try SQLiteDatabase(path: "", create: true)
         let key = context.cancellation.onCancel { database.interrupt() }
         defer { context.cancellation.remove(key) }

@@ -1,4 +1,7 @@
 import CSQLite3
+#if canImport(Glibc)
+import Glibc
+#endif
 import OsirisCore
 import OsirisData
 
@@ -19,9 +22,27 @@ struct SQLiteWriter: Writer {
         if !DirectoryWalker.exists(FileSystem.directory(of: path)) {
             throw StepError(.run, "folder of SQLite database '\(path)' does not exist")
         }
+        let existed = DirectoryWalker.exists(path)
         let database = try SQLiteDatabase(path: path, create: true)
         let key = context.cancellation.onCancel { database.interrupt() }
         defer { context.cancellation.remove(key) }
+        do throws(StepError) {
+            try load(schema: schema, input: input, into: database, table: table, mode: mode, createTable: createTable,
+                     primaryKey: primaryKey, context: context)
+        } catch {
+            // A database this write created is removed again: a failed write leaves nothing behind.
+            if !existed {
+                database.close()
+                unlink(path)
+            }
+            throw error
+        }
+    }
+
+    private func load(
+        schema: Schema, input: any BatchSource, into database: SQLiteDatabase, table: String, mode: String,
+        createTable: Bool, primaryKey: [String], context: StepContext
+    ) throws(StepError) {
 
         // Stage in the connection's temporary schema: it takes no lock on the target database.
         let staging = SQLiteDatabase.quote("osiris_staging_\(context.step.id)")

@@ -4,7 +4,7 @@ extension EmbeddedSpecs {
 name: filesystem.csv_extractor
 version: 1.0.0
 title: CSV File Extractor
-description: Reads a CSV file, optionally compressed, and streams its rows to the next steps with column types inferred from the data or given in dtype.
+description: Reads a CSV file and streams its rows to the next steps, with column types inferred from the data.
 modes: [extract]
 capabilities:
   discover: false
@@ -76,11 +76,11 @@ configSchema:
         - {type: boolean}
         - {type: array, items: {type: string, minLength: 1}}
       default: false
-      description: Whether to read date and timestamp columns as such, or the list of columns to read that way.
+      description: Accepted from the original tool; only false works here (dates and timestamps are found by infer_types), anything else fails the step.
     dtype:
       type: object
       additionalProperties: true
-      description: Column name to type (int64, float64, bool, text, decimal, date, timestamp), overriding inference for those columns.
+      description: Accepted from the original tool but not supported by this build; giving it fails the step.
     chunk_size:
       type: integer
       minimum: 1
@@ -94,12 +94,12 @@ configSchema:
       type: string
       minLength: 1
       maxLength: 1
-      description: Character that marks the rest of a line as a comment to ignore.
+      description: Accepted from the original tool but not supported by this build; giving it fails the step.
     compression:
       type: string
       enum: [infer, gzip, bz2, zip, xz]
       default: infer
-      description: Compression of the file; infer decides from the file name's extension.
+      description: Compressed files are not supported yet; only infer works, and a file ending .gz, .bz2, .zip or .xz fails the step.
   required: [path]
   additionalProperties: false
 secrets: []
