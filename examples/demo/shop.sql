@@ -53,12 +53,13 @@ FROM n;
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 4000)
 INSERT INTO orders (id, customer_id, product_id, quantity, total, status, created_at)
 SELECT i,
-       1 + ((i * 7919) % 800),
-       1 + ((i * 104729) % 60),
-       1 + (i % 4),
+       -- Multiplicative hashing spreads customers, products and dates without a random source.
+       1 + ((i * 2654435761) % 4294967291) % 800,
+       1 + (((i * 40503 + 11) * 2246822519) % 4294967291) % 60,
+       1 + ((i * i * 31 + i) % 97) % 5,
        0,
-       json_extract('["paid","paid","paid","shipped","shipped","shipped","shipped","paid","cancelled","refunded"]', '$[' || ((i * 3) % 10) || ']'),
-       strftime('%Y-%m-%d %H:%M:%S', '2024-01-01', '+' || ((i * 13) % 731) || ' days', '+' || ((i * 104729) % 86400) || ' seconds')
+       json_extract('["paid","paid","paid","shipped","shipped","shipped","shipped","paid","cancelled","refunded"]', '$[' || ((i * i * 7 + i) % 10) || ']'),
+       strftime('%Y-%m-%d %H:%M:%S', '2024-01-01', '+' || ((i * 2654435761) % 731) || ' days', '+' || ((i * 104729) % 86400) || ' seconds')
 FROM n;
 
 UPDATE orders SET total = round(quantity * (SELECT price FROM products WHERE products.id = orders.product_id), 2);
