@@ -19,6 +19,20 @@ import Testing
         try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8)
     }
 
+    /// Starts osiris-exec on `p.manifest.json` in the background, its events going to a file.
+    func startExec(_ arguments: [String]) throws -> (Process, URL) {
+        let process = Process()
+        process.executableURL = ToolHarness.binDirectory.appendingPathComponent("osiris-exec")
+        process.arguments = ["p.manifest.json", "--run-dir", "runs"] + arguments
+        process.currentDirectoryURL = folder
+        let events = folder.appendingPathComponent("events.out")
+        #expect(FileManager.default.createFile(atPath: events.path, contents: nil))
+        process.standardOutput = try FileHandle(forWritingTo: events)
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return (process, events)
+    }
+
     /// Compiles `oml` (with the test folder as working directory) and runs it; returns the run.
     func run(_ oml: String, arguments: [String] = [], environment: [String: String] = [:]) throws -> ToolHarness.Run {
         try write("p.oml", oml)
@@ -337,15 +351,7 @@ import Testing
         #expect(try ToolHarness.run("oml-compile", ["p.oml", "-o", "p.manifest.json"], in: folder).status == 0)
         _ = try ToolHarness.run("/usr/bin/sqlite3", [folder.appendingPathComponent("target.db").path, "CREATE TABLE t (n INTEGER, text TEXT); INSERT INTO t VALUES (42, 'kept');"])
 
-        let process = Process()
-        process.executableURL = ToolHarness.binDirectory.appendingPathComponent("osiris-exec")
-        process.arguments = ["p.manifest.json", "--run-dir", "runs", "--jobs", "3"]
-        process.currentDirectoryURL = folder
-        let events = folder.appendingPathComponent("events.out")
-        #expect(FileManager.default.createFile(atPath: events.path, contents: nil))
-        process.standardOutput = try FileHandle(forWritingTo: events)
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let (process, events) = try startExec(["--jobs", "3"])
         let feed = try #require(FileHandle(forWritingAtPath: fifo.path))
         var chunk = "n,text\n"
         for index in 0..<150_000 { chunk += "\(index),row \(index)\n" }
@@ -392,15 +398,7 @@ import Testing
               - {id: write, component: filesystem.csv_writer, mode: write, needs: [read], config: {path: out.csv}}
             """)
         #expect(try ToolHarness.run("oml-compile", ["p.oml", "-o", "p.manifest.json"], in: folder).status == 0)
-        let process = Process()
-        process.executableURL = ToolHarness.binDirectory.appendingPathComponent("osiris-exec")
-        process.arguments = ["p.manifest.json", "--run-dir", "runs"]
-        process.currentDirectoryURL = folder
-        let events = folder.appendingPathComponent("events.out")
-        #expect(FileManager.default.createFile(atPath: events.path, contents: nil))
-        process.standardOutput = try FileHandle(forWritingTo: events)
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let (process, events) = try startExec([])
         let feed = try #require(FileHandle(forWritingAtPath: fifo.path))
         feed.write(Data("a,b\n1,2\n".utf8))
         usleep(500_000)
