@@ -88,7 +88,7 @@ import Testing
         #expect(second.stdout.isEmpty)
         let attributes = try FileManager.default.attributesOfItem(atPath: output)
         #expect(attributes[.modificationDate] as? Date == past)
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: scratch.path).filter { $0.contains(".tmp-") }
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: scratch.path).filter { $0.contains(".osiris-") }
         #expect(leftovers.isEmpty)
     }
 

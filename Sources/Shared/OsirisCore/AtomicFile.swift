@@ -37,37 +37,71 @@ public enum AtomicFile {
     @discardableResult
     public static func write(_ bytes: [UInt8], to path: String) throws(OutputFileError) -> Bool {
         if hasContents(bytes, at: path) { return false }
-        let slash = path.lastIndex(of: "/")
-        let folder = slash.map { String(path[..<$0]) } ?? "."
-        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
-        var template = Array("\(folder.isEmpty ? "/" : folder)/.\(name).tmp-XXXXXX".utf8CString)
+        let file = try AtomicOutputFile(path: path)
+        try file.write(bytes)
+        try file.commit()
+        return true
+    }
+}
+
+/// A file written all or nothing: data goes to a temporary file (`.NAME.osiris-XXXXXX`) in the
+/// target's folder and is renamed over the target only on `commit`. Released without a commit, the
+/// temporary file is removed, so a failed or interrupted write leaves the old file as it was.
+public final class AtomicOutputFile {
+    /// The target.
+    public let path: String
+    /// The temporary file being written.
+    public let temporaryPath: String
+    /// The temporary file's descriptor, for writers that write to it directly.
+    public let descriptor: Int32
+    private var committed = false
+
+    /// Creates the temporary file next to `path`; the folder must exist.
+    public init(path: String) throws(OutputFileError) {
+        self.path = path
+        let folder = FileSystem.directory(of: path)
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        var template = Array("\(folder)/.\(name).osiris-XXXXXX".utf8CString)
         let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard descriptor >= 0 else { throw OutputFileError(path: path, reason: systemMessage(errno)) }
-        let temporary = String(cString: template)
-        var failure: Int32 = 0
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { systemWrite(descriptor, $0.baseAddress! + offset, bytes.count - offset) }
-            if written < 0 {
-                if errno == EINTR { continue }
-                failure = errno
-                break
-            }
-            offset += written
-        }
-        if failure == 0, fsync(descriptor) != 0 { failure = errno }
+        self.descriptor = descriptor
+        temporaryPath = String(cString: template)
         // Regular files get the usual permissions (mkstemp creates them 0600).
-        if failure == 0 {
-            let mask = umask(0)
-            umask(mask)
-            fchmod(descriptor, 0o666 & ~mask)
+        let mask = umask(0)
+        umask(mask)
+        fchmod(descriptor, 0o666 & ~mask)
+    }
+
+    deinit {
+        if !committed {
+            close(descriptor)
+            unlink(temporaryPath)
         }
+    }
+
+    /// Appends `bytes`, retrying short writes and EINTR.
+    public func write(_ bytes: [UInt8]) throws(OutputFileError) {
+        do {
+            try FileDescriptorOutput(descriptor: descriptor).write(bytes)
+        } catch {
+            let code: Int32
+            switch error {
+            case .brokenPipe: code = EPIPE
+            case .failed(let errno): code = errno
+            }
+            throw OutputFileError(path: path, reason: systemMessage(code))
+        }
+    }
+
+    /// Flushes to disk and renames the temporary file over the target.
+    public func commit() throws(OutputFileError) {
+        if fsync(descriptor) != 0 { throw OutputFileError(path: path, reason: systemMessage(errno)) }
         close(descriptor)
-        if failure == 0, rename(temporary, path) != 0 { failure = errno }
-        if failure != 0 {
-            unlink(temporary)
-            throw OutputFileError(path: path, reason: systemMessage(failure))
+        committed = true
+        if rename(temporaryPath, path) != 0 {
+            let reason = systemMessage(errno)
+            unlink(temporaryPath)
+            throw OutputFileError(path: path, reason: reason)
         }
-        return true
     }
 }

@@ -35,9 +35,7 @@ public enum DirectoryWalker {
             }
             var names: [(name: String, isDirectory: Bool)] = []
             while let entry = readdir(handle) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                    String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
-                }
+                let name = entryName(entry)
                 if name.hasPrefix(".") { continue }
                 let path = current.hasSuffix("/") ? current + name : current + "/" + name
                 var info = stat()
@@ -65,4 +63,9 @@ public enum DirectoryWalker {
         }
         return result
     }
+}
+
+/// The name of a `readdir` entry.
+func entryName(_ entry: UnsafeMutablePointer<dirent>) -> String {
+    withUnsafeBytes(of: entry.pointee.d_name) { raw in String(cString: raw.bindMemory(to: CChar.self).baseAddress!) }
 }

@@ -28,9 +28,7 @@ public enum FileSystem {
         if (info.st_mode & S_IFMT) == S_IFDIR {
             if let handle = opendir(path) {
                 while let entry = readdir(handle) {
-                    let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                        String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
-                    }
+                    let name = entryName(entry)
                     if name == "." || name == ".." { continue }
                     remove(path + "/" + name)
                 }

@@ -6,13 +6,6 @@ import OsirisYAML
 /// Resolves a step's connection at run time (DESIGN.md §5): the alias from the connections file,
 /// `${VAR}` replaced from the environment, every secret registered with the masker as it is read.
 public struct ConnectionResolver: Sendable {
-    /// Config keys whose values are secrets, whatever the component.
-    static let secretNames: Set<String> = [
-        "password", "passwd", "pwd", "pass", "token", "api_key", "apikey", "secret", "key", "dsn", "pg_dsn",
-        "connection_string", "connection_url", "url", "private_key", "secret_key", "access_key", "access_token",
-        "auth_token", "client_secret", "service_role_key", "anon_key",
-    ]
-
     let connections: ConnectionsFile?
     let searched: String
     let environment: [String: String]
@@ -84,9 +77,12 @@ public struct ConnectionResolver: Sendable {
             reference: entry.reference.description, family: ConnectionFamily.canonical(entry.family) ?? family, fields: fields)
     }
 
+    /// Whether a connection field's value is registered as a secret: the names the linter refuses
+    /// in OML, plus `url` and any `*_key`, which in a connections file may carry credentials (masking
+    /// a value that is not secret costs nothing; printing one that is would).
     static func isSecretName(_ key: String) -> Bool {
         let lowered = key.lowercased()
-        return secretNames.contains(lowered) || ["_password", "_token", "_secret", "_key", "_dsn"].contains { lowered.hasSuffix($0) }
+        return SecretNames.contains(lowered) || lowered == "url" || lowered.hasSuffix("_key")
     }
 
     /// Registers a secret and, for URLs, the password inside them (`postgres://user:PASSWORD@host/db`).

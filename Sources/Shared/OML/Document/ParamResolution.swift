@@ -75,7 +75,7 @@ public enum ParamResolution {
             for variable in environmentVariables(for: param.name) {
                 guard let text = environment[variable] else { continue }
                 guard let value = type.parse(text) else {
-                    throw .invalidEnvironmentValue(variable: variable, problem: "'\(text)' is not \(type.article) \(type.rawValue)")
+                    throw .invalidEnvironmentValue(variable: variable, problem: "'\(text)' is not \(withArticle(type.rawValue))")
                 }
                 if let problem = param.problem(with: value) { throw .invalidEnvironmentValue(variable: variable, problem: problem) }
                 values[param.name] = value
@@ -91,7 +91,7 @@ public enum ParamResolution {
             }
             guard let type = param.type else { continue }
             guard let value = type.parse(text) else {
-                throw .invalidFlagValue(flag: flag, problem: "'\(text)' is not \(type.article) \(type.rawValue)")
+                throw .invalidFlagValue(flag: flag, problem: "'\(text)' is not \(withArticle(type.rawValue))")
             }
             if let problem = param.problem(with: value) { throw .invalidFlagValue(flag: flag, problem: problem) }
             values[name] = value
@@ -139,9 +139,4 @@ public enum ParamResolution {
         default: JSONWriter.canonicalString(value)
         }
     }
-}
-
-extension ParamType {
-    /// "a" or "an", for messages.
-    var article: String { self == .int ? "an" : "a" }
 }

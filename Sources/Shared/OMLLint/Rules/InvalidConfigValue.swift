@@ -28,9 +28,9 @@ struct InvalidConfigValue: Rule {
                 switch violation.kind {
                 case .wrongType(let expected, let found):
                     if let text = violation.node.string, let param = ParamReference.whole(text) {
-                        message = "config \(key) must be \(article(expected)), but param '\(param)' is \(article(found))"
+                        message = "config \(key) must be \(withArticle(expected)), but param '\(param)' is \(withArticle(found))"
                     } else {
-                        message = "config \(key) must be \(article(expected)), not \(article(found))"
+                        message = "config \(key) must be \(withArticle(expected)), not \(withArticle(found))"
                     }
                 case .notAllowed(let allowed):
                     let names = allowed.map { $0.stringValue ?? JSONWriter.canonicalString($0) }
@@ -52,11 +52,6 @@ struct InvalidConfigValue: Rule {
                 findings.append(finding(context, at: violation.node.range, message, help: help))
             }
         }
-    }
-
-    private static func article(_ type: String) -> String {
-        let first = type.first.map(String.init) ?? ""
-        return ("aeiou".contains(first) ? "an " : "a ") + type
     }
 
     private static func number(_ value: Double) -> String {

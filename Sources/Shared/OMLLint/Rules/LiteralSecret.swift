@@ -1,3 +1,4 @@
+import OML
 import OsirisCore
 import OsirisYAML
 
@@ -14,20 +15,6 @@ struct LiteralSecret: Rule {
             as `password: ${SHOP_PG_PASSWORD}` and reference the connection.
             """)
 
-    /// Config key names that hold secrets whatever the component.
-    static let secretNames: Set<String> = [
-        "password", "passwd", "pwd", "pass", "token", "api_key", "apikey", "secret", "key", "dsn", "pg_dsn",
-        "connection_string", "connection_url", "private_key", "secret_key", "access_key", "access_token",
-        "auth_token", "refresh_token", "client_secret", "credentials", "service_role_key", "anon_key",
-    ]
-
-    /// Whether a key name says its value is a secret.
-    static func isSecretName(_ key: String) -> Bool {
-        let lowered = key.lowercased()
-        if secretNames.contains(lowered) { return true }
-        return ["_password", "_passwd", "_token", "_secret", "_api_key", "_apikey", "_dsn"].contains { lowered.hasSuffix($0) }
-    }
-
     static func check(_ context: LintContext, into findings: inout [Diagnostic]) {
         for (step, spec) in context.configuredSteps {
             guard let config = step.config, config.mapping != nil else { continue }
@@ -36,7 +23,7 @@ struct LiteralSecret: Rule {
                 if let items = node.sequence { stack.append(contentsOf: items.map { ($0, false) }) }
                 for pair in node.mapping ?? [] {
                     let key = pair.key.keyText
-                    if isSecretName(key) || (topLevel && spec.secretKeys.contains(key)) {
+                    if SecretNames.contains(key) || (topLevel && spec.secretKeys.contains(key)) {
                         if hasValue(pair.value) {
                             findings.append(finding(
                                 context, at: pair.value.range, "config '\(key)' holds a secret; secrets never appear in OML",

@@ -1,3 +1,4 @@
+import OML
 import OsirisCore
 
 /// OML201: a config key the component does not know.
@@ -16,7 +17,7 @@ struct UnknownConfigKey: Rule {
             for violation in context.schemaViolations(of: step, spec: spec) {
                 guard case .unknownKey(let key) = violation.kind else { continue }
                 // A secret-named key is reported as a literal secret (OML305) instead.
-                if !violation.path.contains("."), LiteralSecret.isSecretName(key) { continue }
+                if !violation.path.contains("."), SecretNames.contains(key) { continue }
                 let known = spec.configSchema.propertyOrder
                 let help = closestMatch(to: key, among: known).map { "did you mean '\($0)'?" }
                 findings.append(finding(context, at: violation.node.range, "unknown config key '\(violation.path)' for '\(spec.name)'", help: help))

@@ -65,6 +65,8 @@ public struct SARIFRenderer: DiagnosticRenderer {
         return []
     }
 
+    private static let hexDigits = Array("0123456789ABCDEF")
+
     /// SARIF wants URIs: relative paths stay relative (to the working directory), spaces and
     /// other reserved characters are percent-encoded.
     private func uri(_ path: String) -> String {
@@ -76,8 +78,7 @@ public struct SARIFRenderer: DiagnosticRenderer {
                 UInt8(ascii: "~"), UInt8(ascii: "/"):
                 output.append(Character(UnicodeScalar(byte)))
             default:
-                let hex = Array("0123456789ABCDEF")
-                output += "%\(hex[Int(byte >> 4)])\(hex[Int(byte & 0xf)])"
+                output += "%\(Self.hexDigits[Int(byte >> 4)])\(Self.hexDigits[Int(byte & 0xf)])"
             }
         }
         return output

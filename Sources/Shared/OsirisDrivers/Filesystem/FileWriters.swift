@@ -25,7 +25,7 @@ struct CSVFileWriter: Writer {
         if let header = context.config("header")?.boolValue { options.header = header }
         if let encoding = context.config("encoding")?.stringValue { options.encoding = encoding }
         let schema = try input.schema()
-        let file = try AtomicFileOutput(path: path, createDirectories: context.config("create_dirs")?.boolValue ?? true)
+        let file = try openAtomicOutput(path: path, createDirectories: context.config("create_dirs")?.boolValue ?? true)
         let writer: CSVWriter
         do {
             writer = try CSVWriter(descriptor: file.descriptor, schema: schema, options: options)
@@ -56,7 +56,7 @@ struct JSONLinesFileWriter: Writer {
             newline = value
         }
         let schema = try input.schema()
-        let file = try AtomicFileOutput(path: path, createDirectories: context.config("create_dirs")?.boolValue ?? true)
+        let file = try openAtomicOutput(path: path, createDirectories: context.config("create_dirs")?.boolValue ?? true)
         let writer = JSONLinesWriter(descriptor: file.descriptor, schema: schema, newline: newline)
         try FileWriting.copy(input, context: context, path: path, file: file) { batch throws(DataError) in
             try writer.write(batch)
@@ -70,7 +70,7 @@ struct JSONLinesFileWriter: Writer {
 /// The loop both file writers share: read every batch, write it, commit, record the artifact.
 enum FileWriting {
     static func copy(
-        _ input: any BatchSource, context: StepContext, path: String, file: AtomicFileOutput,
+        _ input: any BatchSource, context: StepContext, path: String, file: AtomicOutputFile,
         write: (RecordBatch) throws(DataError) -> Void, finish: () throws(DataError) -> Int
     ) throws(StepError) {
         var rows = 0
@@ -90,7 +90,11 @@ enum FileWriting {
         var bytes = 0
         try data { () throws(DataError) in bytes = try finish() }
         try context.cancellation.check()
-        try file.commit()
+        do {
+            try file.commit()
+        } catch {
+            throw StepError(.run, error.description)
+        }
         context.progress.wrote(rows: rows, bytes: bytes)
         if let fingerprint = try? FileSystem.fingerprint(ofFile: path) {
             context.progress.created(file: path, bytes: fingerprint.bytes, sha256: fingerprint.sha256)

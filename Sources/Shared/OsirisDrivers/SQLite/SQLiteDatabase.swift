@@ -102,17 +102,29 @@ final class SQLiteStatement {
         }
     }
 
-    /// Resets for the next execution.
-    func reset() {
-        sqlite3_reset(statement)
-        sqlite3_clear_bindings(statement)
-    }
-
     var columnCount: Int { Int(sqlite3_column_count(statement)) }
 
     func columnName(_ index: Int) -> String { String(cString: sqlite3_column_name(statement, Int32(index))) }
 
     func declaredType(_ index: Int) -> String? { sqlite3_column_decltype(statement, Int32(index)).map { String(cString: $0) } }
+
+    /// Runs this INSERT once per row of `batch`, binding its columns in order.
+    func insertRows(of batch: RecordBatch) throws(StepError) {
+        let columns = batch.columns
+        let width = columns.count
+        for row in 0..<batch.count {
+            for index in 0..<width {
+                bind(columns[index], row: row, at: Int32(index + 1))
+            }
+            _ = try step()
+            sqlite3_reset(statement)
+        }
+    }
+
+    /// An `INSERT INTO table VALUES (?, ...)` for `count` columns.
+    static func insertSQL(into table: String, columns count: Int) -> String {
+        "INSERT INTO \(table) VALUES (\(Array(repeating: "?", count: max(count, 1)).joined(separator: ", ")))"
+    }
 
     /// Binds one value of a batch column (1-based parameter index); SQLite copies text and blobs.
     @inline(__always)

@@ -84,26 +84,16 @@ struct SQLiteProcessor: Processor {
     private func load(_ input: any BatchSource, into database: SQLiteDatabase, context: StepContext, single: Bool) throws(StepError) {
         let schema = try input.schema()
         let table = Self.tableName(for: input.stepID)
-        let definitions = schema.fields.map { "\(SQLiteDatabase.quote($0.name)) \(SQLiteTypes.declaredType($0.type))" }
-        try database.execute("CREATE TABLE \(SQLiteDatabase.quote(table)) (\(definitions.isEmpty ? "\"_\" TEXT" : definitions.joined(separator: ", ")))")
+        try database.execute("CREATE TABLE \(SQLiteDatabase.quote(table)) (\(SQLiteTypes.columnDefinitions(schema)))")
         if input.stepID != table {
             try database.execute("CREATE VIEW \(SQLiteDatabase.quote(input.stepID)) AS SELECT * FROM \(SQLiteDatabase.quote(table))")
         }
         if single { try database.execute("CREATE VIEW input_df AS SELECT * FROM \(SQLiteDatabase.quote(table))") }
-        let placeholders = Array(repeating: "?", count: max(schema.fields.count, 1)).joined(separator: ", ")
-        let insert = try database.prepare("INSERT INTO \(SQLiteDatabase.quote(table)) VALUES (\(placeholders))")
+        let insert = try database.prepare(SQLiteStatement.insertSQL(into: SQLiteDatabase.quote(table), columns: schema.fields.count))
         try database.execute("BEGIN")
         while let batch = try input.next() {
             try context.cancellation.check()
-            let columns = batch.columns
-            let width = columns.count
-            for row in 0..<batch.count {
-                for index in 0..<width {
-                    insert.bind(columns[index], row: row, at: Int32(index + 1))
-                }
-                _ = try insert.step()
-                sqlite3_reset(insert.statement)
-            }
+            try insert.insertRows(of: batch)
             context.progress.read(rows: batch.count, bytes: batch.dataByteCount)
         }
         try database.execute("COMMIT")

@@ -41,10 +41,7 @@ final class SQLiteStreamTable: @unchecked Sendable {
     }
 
     /// The `CREATE TABLE` text SQLite's `sqlite3_declare_vtab` wants.
-    var declaration: String {
-        let columns = schema.fields.map { "\(SQLiteDatabase.quote($0.name)) \(SQLiteTypes.declaredType($0.type))" }
-        return "CREATE TABLE x(\(columns.isEmpty ? "\"_\" TEXT" : columns.joined(separator: ", ")))"
-    }
+    var declaration: String { "CREATE TABLE x(\(SQLiteTypes.columnDefinitions(schema)))" }
 
     /// Registers the module on a connection; the table's arguments name an entry of `tables`.
     static func register(on database: SQLiteDatabase, tables: [SQLiteStreamTable]) throws(StepError) {

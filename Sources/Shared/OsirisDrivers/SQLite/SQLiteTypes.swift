@@ -31,6 +31,13 @@ enum SQLiteTypes {
         }
     }
 
+    /// The column definitions of a table for `schema`: quoted names and declared types (a table
+    /// needs at least one column, so an empty schema gets a placeholder).
+    static func columnDefinitions(_ schema: Schema) -> String {
+        let columns = schema.fields.map { "\(SQLiteDatabase.quote($0.name)) \(declaredType($0.type))" }
+        return columns.isEmpty ? "\"_\" TEXT" : columns.joined(separator: ", ")
+    }
+
     /// The logical type of a declared column type, following SQLite's affinity rules with the
     /// common names of other databases; nil when the declared type says nothing (expressions).
     static func logicalType(declared: String?) -> LogicalType? {

@@ -43,27 +43,19 @@ struct SQLiteWriter: Writer {
         schema: Schema, input: any BatchSource, into database: SQLiteDatabase, table: String, mode: String,
         createTable: Bool, primaryKey: [String], context: StepContext
     ) throws(StepError) {
-
         // Stage in the connection's temporary schema: it takes no lock on the target database.
         let staging = SQLiteDatabase.quote("osiris_staging_\(context.step.id)")
         let columns = schema.fields.map { SQLiteDatabase.quote($0.name) }
-        let definitions = schema.fields.map { "\(SQLiteDatabase.quote($0.name)) \(SQLiteTypes.declaredType($0.type))" }
-        try database.execute("PRAGMA temp_store = FILE; CREATE TEMP TABLE \(staging) (\(definitions.joined(separator: ", ")))")
+        let definitions = SQLiteTypes.columnDefinitions(schema)
+        try database.execute("PRAGMA temp_store = FILE; CREATE TEMP TABLE \(staging) (\(definitions))")
         try database.execute("BEGIN")
-        let insert = try database.prepare(
-            "INSERT INTO temp.\(staging) VALUES (\(Array(repeating: "?", count: max(columns.count, 1)).joined(separator: ", ")))")
+        let insert = try database.prepare(SQLiteStatement.insertSQL(into: "temp.\(staging)", columns: columns.count))
         var rows = 0
         var bytes = 0
         do throws(StepError) {
             while let batch = try input.next() {
                 try context.cancellation.check()
-                for row in 0..<batch.count {
-                    for (index, column) in batch.columns.enumerated() {
-                        insert.bind(column, row: row, at: Int32(index + 1))
-                    }
-                    _ = try insert.step()
-                    insert.reset()
-                }
+                try insert.insertRows(of: batch)
                 rows += batch.count
                 bytes += batch.dataByteCount
                 context.progress.read(rows: batch.count, bytes: batch.dataByteCount)
@@ -89,7 +81,7 @@ struct SQLiteWriter: Writer {
                 try database.execute("DROP TABLE \(target)")
             }
             if !exists || mode == "replace" {
-                var create = "CREATE TABLE \(target) (\(definitions.joined(separator: ", "))"
+                var create = "CREATE TABLE \(target) (\(definitions)"
                 if !primaryKey.isEmpty { create += ", PRIMARY KEY (\(primaryKey.map(SQLiteDatabase.quote).joined(separator: ", ")))" }
                 try database.execute(create + ")")
             }
