@@ -205,6 +205,21 @@ import Testing
         #expect(streamed.count == 5)
     }
 
+    @Test(arguments: ["0.1", "-12.345", "401.00", "1234567890.12345", "7.12345678901234567", "-0.5", "1e3", "abc", "12."])
+    func streamedDecimalsAreWhatATableWouldHold(_ text: String) throws {
+        let schema = Schema([Field(name: "amount", type: .decimal)])
+        func run(_ query: String) throws -> [[String]] {
+            let sink = CollectingSink()
+            try SQLiteProcessor().process(
+                context("sqlite.processor", mode: "transform", config: ["query": .string(query)], folder: folder),
+                inputs: [FixedSource(stepID: "d", schema: schema, batches: [batch(schema, [[.text(text, .decimal)]])])], output: sink)
+            return sink.rows
+        }
+        let streamed = try run("SELECT amount, typeof(amount), amount * 2 FROM input_df")
+        let loaded = try run("WITH x AS (SELECT * FROM input_df) SELECT amount, typeof(amount), amount * 2 FROM x")
+        #expect(streamed == loaded)
+    }
+
     @Test func everyInputNameStreams() throws {
         #expect(try run("SELECT count(*) FROM df_in_put") == [["12"]])
         #expect(try run("SELECT count(*) FROM \"in-put\"") == [["12"]])

@@ -274,7 +274,7 @@ private func resultNumeric(_ context: OpaquePointer?, _ bytes: UnsafeRawBufferPo
         sqlite3_result_int64(context, negative ? -integer : integer)
         return
     }
-    let number: Double? = withUnsafeTemporaryAllocation(of: CChar.self, capacity: bytes.count + 1) { buffer in
+    let number: Double? = fastDecimal(bytes) ?? withUnsafeTemporaryAllocation(of: CChar.self, capacity: bytes.count + 1) { buffer in
         buffer.baseAddress!.withMemoryRebound(to: UInt8.self, capacity: bytes.count + 1) { target in
             if let base = bytes.baseAddress { target.update(from: base.assumingMemoryBound(to: UInt8.self), count: bytes.count) }
             target[bytes.count] = 0
@@ -296,4 +296,43 @@ private func resultNumeric(_ context: OpaquePointer?, _ bytes: UnsafeRawBufferPo
     } else {
         sqlite3_result_double(context, number)
     }
+}
+
+/// Powers of ten that doubles hold exactly.
+private let exactPowersOfTen: [Double] = (0...22).map { exponent in
+    var value = 1.0
+    for _ in 0..<exponent { value *= 10 }
+    return value
+}
+
+/// `-?digits.digits` with at most 15 significant digits, as a double: the digits form an integer
+/// below 2^53 and the scale a power of ten that doubles hold exactly, so one division gives the
+/// correctly rounded value, the same as strtod, without strtod's cost. Nil for anything else.
+private func fastDecimal(_ bytes: UnsafeRawBufferPointer) -> Double? {
+    var index = 0
+    var negative = false
+    if index < bytes.count, bytes[index] == UInt8(ascii: "-") {
+        negative = true
+        index = 1
+    }
+    var mantissa: Int64 = 0
+    var digits = 0
+    var scale = -1
+    while index < bytes.count {
+        let byte = bytes[index]
+        if byte == UInt8(ascii: "."), scale < 0 {
+            scale = 0
+        } else {
+            let digit = byte &- UInt8(ascii: "0")
+            guard digit <= 9 else { return nil }
+            mantissa = mantissa * 10 + Int64(digit)
+            digits += 1
+            if scale >= 0 { scale += 1 }
+            if digits > 15 { return nil }
+        }
+        index += 1
+    }
+    guard digits > 0, scale > 0 else { return nil }
+    let value = Double(mantissa) / exactPowersOfTen[scale]
+    return negative ? -value : value
 }
