@@ -7,13 +7,19 @@ enum ToolHarness {
     static let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    /// The shared conformance folder: `$OSIRIS_CONFORMANCE_DIR`, else `../shared/conformance` beside the repository.
+    /// The conformance cases the suite runs: the repository's own copy in `Tests/Conformance`, so a clone
+    /// with nothing beside it tests the same cases (`ConformanceCopyTests` keeps the copy in step with
+    /// `../shared/conformance` where that folder exists). `$OSIRIS_CONFORMANCE_DIR` runs another copy.
     static let conformanceDirectory: URL = {
         if let override = ProcessInfo.processInfo.environment["OSIRIS_CONFORMANCE_DIR"] {
             return URL(fileURLWithPath: override)
         }
-        return repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/conformance")
+        return repositoryRoot.appendingPathComponent("Tests/Conformance")
     }()
+
+    /// The upstream conformance folder beside the repository, when there is one.
+    static let sharedConformanceDirectory: URL =
+        repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/conformance")
 
     /// The folder holding the built tools: the one the test bundle runs from.
     static let binDirectory: URL = {
@@ -35,7 +41,7 @@ enum ToolHarness {
         environment: [String: String] = [:]
     ) throws -> Run {
         let process = Process()
-        process.executableURL = tool.hasPrefix("/") ? URL(fileURLWithPath: tool) : binDirectory.appendingPathComponent(tool)
+        process.executableURL = try executable(tool)
         process.arguments = arguments
         process.currentDirectoryURL = directory ?? repositoryRoot
         var env = ProcessInfo.processInfo.environment
@@ -69,6 +75,26 @@ enum ToolHarness {
         return Run(
             status: process.terminationStatus, stdout: String(decoding: outputData, as: UTF8.self),
             stderr: String(decoding: errorData, as: UTF8.self), stdoutBytes: outputData)
+    }
+
+    /// Where `tool` is: a path as given, one of the built tools, else the first match on `PATH`.
+    static func executable(_ tool: String) throws -> URL {
+        if tool.contains("/") { return URL(fileURLWithPath: tool) }
+        let built = binDirectory.appendingPathComponent(tool)
+        if FileManager.default.isExecutableFile(atPath: built.path) { return built }
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        for folder in path.split(separator: ":") where !folder.isEmpty {
+            let candidate = URL(fileURLWithPath: String(folder)).appendingPathComponent(tool)
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+        }
+        throw ToolNotFound(name: tool, path: path)
+    }
+
+    /// A tool a test needs is neither built nor on `PATH`.
+    struct ToolNotFound: Error, CustomStringConvertible {
+        var name: String
+        var path: String
+        var description: String { "'\(name)' is not built and not on PATH (\(path))" }
     }
 
     /// Decodes JSON lines into objects.
