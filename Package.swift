@@ -70,7 +70,7 @@ let package = Package(
         .testTarget(name: "OsirisYAMLTests", dependencies: ["OsirisYAML"]),
         .testTarget(name: "OMLTests", dependencies: ["OML", "OsirisYAML"]),
         .testTarget(name: "OMLLintTests", dependencies: ["OMLLint", "OML", "OsirisCore"]),
-        .testTarget(name: "OMLCompilerTests", dependencies: ["OMLCompiler", "OML", "OsirisCore"]),
+        .testTarget(name: "OMLCompilerTests", dependencies: ["OMLCompiler", "OML", "OsirisCore", "OsirisYAML"]),
         .testTarget(name: "OsirisDataTests", dependencies: ["OsirisData", "OsirisCore"]),
         .testTarget(name: "OsirisDriversTests", dependencies: ["OsirisDrivers", "OsirisData", "OsirisCore", "OML"]),
         .testTarget(name: "OsirisRunnerTests", dependencies: ["OsirisRunner", "OsirisDrivers", "OsirisData", "OsirisCore", "OML"]),

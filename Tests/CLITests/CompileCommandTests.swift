@@ -157,6 +157,52 @@ import Testing
         #expect(strict.stdout.isEmpty)
     }
 
+    /// Documents crafted to pass lint through suppression comments: each is refused with a diagnostic
+    /// and exit 1, quickly, never with a signal.
+    @Test(arguments: [
+        ("  - id: e\n    # oml-lint: disable=OML200\n    component: nope.extractor\n    mode: read\n", "OML200"),
+        ("  - {id: e, component: postgres.extractor, mode: read, config: {table: t}}\n"
+            + "  # oml-lint: disable=OML105\n  - {id: p, component: sqlite.processor, mode: transform, needs: [e, p], config: {query: select 1}}\n", "OML105"),
+        ("  - {id: e, component: postgres.extractor, mode: read, config: {table: t}}\n"
+            + "  # oml-lint: disable=OML102\n  - {id: e, component: postgres.extractor, mode: read, config: {table: t}}\n", "OML102"),
+        ("  # oml-lint: disable=OML106\n  - {id: e, component: postgres.extractor, mode: reed, config: {table: t}}\n", "OML106"),
+        ("  # oml-lint: disable=OML202\n  - {id: e, component: postgres.extractor, mode: read, config: {limit: 5}}\n", "OML202"),
+        ("  # oml-lint: disable=OML203\n  - {id: e, component: postgres.extractor, mode: read, config: {table: t, limit: x}}\n", "OML203"),
+        ("  - {id: e, component: postgres.extractor, mode: read, config: {table: t}}\n"
+            + "  # oml-lint: disable=OML104\n  - {id: w, component: filesystem.csv_writer, mode: write, needs: [x], config: {path: o.csv}}\n", "OML104"),
+    ])
+    func suppressedManifestRulesAreRefused(_ body: String, _ code: String) throws {
+        let text = "oml_version: \"0.1.0\"\nname: crafted\nsteps:\n" + body
+        let started = Date()
+        let run = try ToolHarness.run("oml-compile", ["--format", "json", "-"], stdin: Data(text.utf8))
+        #expect(Date().timeIntervalSince(started) < 1)
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(run.stdout.isEmpty)
+        let codes = try ToolHarness.jsonLines(run.stderr).compactMap { $0["code"] as? String }
+        #expect(codes.contains(code), "\(run.stderr)")
+        #expect(codes.contains("OML004"), "\(run.stderr)")
+    }
+
+    @Test func anUnrunnableComponentIsAWarningNamingTheAlternative() throws {
+        let text = """
+            oml_version: "0.1.0"
+            name: old-style
+            steps:
+              - {id: e, component: postgres.extractor, mode: read, config: {table: t}}
+              - {id: p, component: duckdb.processor, mode: transform, needs: [e], config: {query: select 1}}
+              - {id: w, component: filesystem.csv_writer, mode: write, needs: [p], config: {path: o.csv}}
+            """
+        let run = try ToolHarness.run("oml-compile", ["--stdin-filename", "old.oml", "-"], stdin: Data(text.utf8))
+        #expect(run.status == 0)
+        #expect(!run.stdout.isEmpty)
+        #expect(run.stderr.hasPrefix(
+            "old.oml:5:24: warning: step 'p' uses 'duckdb.processor', which this build of Osiris cannot run; osiris-exec will fail the step [OML206]"))
+        #expect(run.stderr.contains("= help: use 'sqlite.processor' instead"))
+        let lint = try ToolHarness.run("oml-lint", ["-"], stdin: Data(text.utf8))
+        #expect(lint.status == 0)
+        #expect(lint.stdout.isEmpty)
+    }
+
     @Test func examplesMakefileRebuildsOnlyWhatChanged() throws {
         let examples = scratch.appendingPathComponent("examples")
         try FileManager.default.copyItem(at: ToolHarness.repositoryRoot.appendingPathComponent("examples"), to: examples)

@@ -85,7 +85,9 @@ struct PlanCheck {
                 continue
             }
             if let mode = step.mode, step.modeNode?.scalar != nil {
-                if !spec.stepModes.contains(mode) {
+                if !ComponentRole.allCases.contains(where: { $0.stepMode == mode }) {
+                    reject("OML106", at: step.modeNode ?? step.anchorNode, "mode '\(mode)' is not read, write or transform")
+                } else if !spec.stepModes.contains(mode) {
                     reject("OML107", at: step.modeNode ?? step.anchorNode, "component '\(spec.name)' does not support mode '\(mode)'")
                 }
             } else {
