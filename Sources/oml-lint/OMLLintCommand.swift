@@ -19,11 +19,9 @@ struct OMLLintCommand: ParsableCommand {
 
     @OptionGroup var diagnostics: DiagnosticOptions
 
-    @Option(name: .long, help: ArgumentHelp("Connections file to check aliases against (OML301).", valueName: "file"))
-    var connections: String?
+    @OptionGroup var connections: ConnectionsOptions<LintConnections>
 
-    @Option(name: .long, help: ArgumentHelp("Discovery snapshot to check tables and columns against (OML400, OML401).", valueName: "file"))
-    var snapshot: String?
+    @OptionGroup var snapshot: SnapshotOptions
 
     @Option(name: .long, help: ArgumentHelp("Print the documentation of a rule and exit.", valueName: "code"))
     var explain: String?
@@ -31,8 +29,7 @@ struct OMLLintCommand: ParsableCommand {
     @Flag(name: .long, help: "List every rule and exit (as JSON lines with --format json).")
     var listRules = false
 
-    @Option(name: .long, help: ArgumentHelp("The file name to report for standard input.", valueName: "name"))
-    var stdinFilename = "-"
+    @OptionGroup var standardInput: StandardInputOptions
 
     @Argument(help: ArgumentHelp("OML files or directories; '-' reads standard input.", valueName: "path"))
     var paths: [String] = []
@@ -79,10 +76,8 @@ struct OMLLintCommand: ParsableCommand {
             throw UsageError("no input: name OML files or directories, or pipe a document to standard input")
         }
         let environment = Environment.current
-        let connectionsPath = ConnectionsFile.locate(
-            explicit: connections, environment: environment, fileExists: DirectoryWalker.exists)
-        let connectionsFile = try connectionsPath.map { path in try ConnectionsFile.load(path: path) }
-        let snapshotFile = try snapshot.map { path in try Snapshot.load(path: path) }
+        let connectionsFile = try connections.load(environment: environment)
+        let snapshotFile = try snapshot.load()
 
         let session = LintSession(linter: Linter(connections: connectionsFile, snapshot: snapshotFile))
         var printer = DiagnosticPrinter(
@@ -101,7 +96,7 @@ struct OMLLintCommand: ParsableCommand {
                 unreadable = true
             }
         }
-        for outcome in session.lint(files, stdinName: stdinFilename) {
+        for outcome in session.lint(files, stdinName: standardInput.stdinFilename) {
             switch outcome {
             case .linted(_, let result):
                 try printer.print(result.diagnostics, source: result.source)
@@ -113,6 +108,11 @@ struct OMLLintCommand: ParsableCommand {
         let status = try printer.finish()
         return unreadable ? .noInput : status
     }
+}
+
+/// What `--connections` is for in oml-lint.
+enum LintConnections: ConnectionsPurpose {
+    static let help = "Connections file to check aliases against (OML301)."
 }
 
 /// Wraps each paragraph of `text` at `width` columns; lines that start with spaces (examples) stay as they are.
