@@ -14,9 +14,10 @@ struct OMLCompileCommand: ParsableCommand {
             Lints FILE ('-' or no FILE reads standard input) and refuses on any error, printing the \
             findings on standard error. Otherwise writes the manifest as canonical JSON to standard \
             output, or to --output atomically, leaving an identical existing file untouched. Exit \
-            status: 0 compiled, 1 lint errors (or warnings with --strict) or --check found a change, \
-            64 usage error, 65 bad snapshot, 66 unreadable input, 73 output cannot be written, \
-            78 bad connections file or OSIRIS_PARAM_ value.
+            status: 0 compiled, 1 compile refused (lint errors, or warnings with --strict) or --check \
+            found a change, 64 usage error, 65 bad snapshot, 66 unreadable input, 70 internal error, \
+            73 output cannot be created, 74 output cannot be written, 78 bad connections file or \
+            OSIRIS_PARAM_ value.
             """,
         version: "oml-compile \(osirisVersion)")
 

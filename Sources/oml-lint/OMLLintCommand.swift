@@ -13,7 +13,7 @@ struct OMLLintCommand: ParsableCommand {
             Lints each FILE, every .oml, .oml.yaml and .oml.yml file below each DIRECTORY, or standard \
             input when the path is '-' or no path is given. Exit status: 0 clean (warnings allowed \
             unless --strict), 1 findings that fail, 64 usage error, 65 bad snapshot, 66 unreadable \
-            input, 78 bad connections file.
+            input, 70 internal error, 74 findings cannot be written, 78 bad connections file.
             """,
         version: "oml-lint \(osirisVersion)")
 

@@ -225,4 +225,22 @@ import Testing
             #expect(page.contains("Fl -\(flag.dropFirst(2))"), "man/oml-lint.1 does not document \(flag)")
         }
     }
+
+    /// The statuses of a man page's EXIT STATUS section, in order.
+    static func exitStatuses(inManPage page: String) -> [String] {
+        let section = page.components(separatedBy: ".Sh EXIT STATUS").dropFirst().first?.components(separatedBy: "\n.Sh ").first ?? ""
+        return section.split(separator: "\n").filter { $0.hasPrefix(".It ") }.map { String($0.dropFirst(4)) }
+            .filter { $0.allSatisfy(\.isNumber) }
+    }
+
+    @Test(arguments: ["oml-lint", "oml-compile"])
+    func helpListsEveryExitStatusOfTheManPage(_ tool: String) throws {
+        let page = try String(contentsOf: ToolHarness.repositoryRoot.appendingPathComponent("man/\(tool).1"), encoding: .utf8)
+        let statuses = Self.exitStatuses(inManPage: page)
+        #expect(statuses.count >= 7)
+        let help = try ToolHarness.run(tool, ["--help"]).stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        for status in statuses {
+            #expect(help.contains(" \(status) ") || help.contains("status: \(status) "), "\(tool) --help does not list exit status \(status)")
+        }
+    }
 }
