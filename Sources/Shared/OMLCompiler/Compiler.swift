@@ -33,8 +33,8 @@ public struct CompileOptions: Sendable {
 public struct CompileResult: Sendable {
     /// The lint findings; any error means there is no manifest.
     public let diagnostics: [Diagnostic]
-    /// The file's text, for renderers that quote source lines.
-    public let source: SourceText
+    /// The file's text, for renderers that quote source lines; nil when the file is not text.
+    public let source: SourceText?
     /// The manifest, when the document has no lint error.
     public let manifest: Manifest?
 }

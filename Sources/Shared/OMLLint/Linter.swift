@@ -6,8 +6,9 @@ import OsirisYAML
 public struct LintResult: Sendable {
     /// The findings, sorted by position, suppressions applied.
     public let diagnostics: [Diagnostic]
-    /// The file's text, for renderers that quote source lines.
-    public let source: SourceText
+    /// The file's text, for renderers that quote source lines; nil when the file is not text
+    /// (a binary file), so that no line of replacement characters is quoted.
+    public let source: SourceText?
     /// The document, when the file parsed as a YAML mapping (nil after OML001, OML002 or OML003).
     public let document: OMLDocument?
 
@@ -81,7 +82,8 @@ public struct Linter: Sendable {
         do {
             yaml = try YAMLParser.parse(bytes)
         } catch {
-            return finish([YAMLSyntaxError.diagnostic(file: file, error: error)], nil)
+            let finding = YAMLSyntaxError.diagnostic(file: file, error: error, source: source)
+            return LintResult(diagnostics: [finding], source: error.isBinary ? nil : source, document: nil)
         }
         if !yaml.duplicateKeys.isEmpty {
             return finish(yaml.duplicateKeys.map { DuplicateKey.diagnostic(file: file, duplicate: $0) }, nil)
