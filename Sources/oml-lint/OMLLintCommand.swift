@@ -10,8 +10,9 @@ struct OMLLintCommand: ParsableCommand {
         commandName: "oml-lint",
         abstract: "Check OML pipeline files for errors and risky patterns.",
         discussion: """
-            Lints each FILE, every .oml, .oml.yaml and .oml.yml file below each DIRECTORY, or standard \
-            input when the path is '-' or no path is given. Exit status: 0 clean (warnings allowed \
+            Lints each FILE, every .oml, .oml.yaml and .oml.yml file below each DIRECTORY (and its \
+            .yaml and .yml files that have a top-level oml_version key, or all of them when it holds \
+            no .oml file), or standard input when the path is '-' or no path is given. Exit status: 0 clean (warnings allowed \
             unless --strict), 1 findings that fail, 64 usage error, 65 bad snapshot, 66 unreadable \
             input, 70 internal error, 74 findings cannot be written, 78 bad connections file.
             """,
@@ -84,11 +85,23 @@ struct OMLLintCommand: ParsableCommand {
             options: diagnostics, tool: "oml-lint", rules: Linter.ruleDescriptors, environment: environment)
         var unreadable = false
         var files: [String] = []
+        var reports: [LintSession.DirectoryReport] = []
+        let entries = LintSession.expand(inputs, reports: &reports)
+        for report in reports {
+            // Say what was left out, so a hook pointed at a folder cannot pass by linting nothing.
+            if report.skippedYAML > 0 {
+                let files = report.skippedYAML == 1 ? "1 .yaml/.yml file" : "\(report.skippedYAML) .yaml/.yml files"
+                ToolRunner.reportError(
+                    tool: "oml-lint", "skipped \(files) below '\(report.directory)' without a top-level 'oml_version' key",
+                    label: "note")
+            }
+        }
         for path in inputs where DirectoryWalker.isDirectory(path) && LintSession.expand([path]).isEmpty {
             ToolRunner.reportError(
-                tool: "oml-lint", "no OML files (\(LintSession.fileEndings.joined(separator: ", "))) below '\(path)'", label: "warning")
+                tool: "oml-lint", "no OML files (\(LintSession.fileEndings.joined(separator: ", ")), or .yaml/.yml with 'oml_version') below '\(path)'",
+                label: "warning")
         }
-        for entry in LintSession.expand(inputs) {
+        for entry in entries {
             switch entry {
             case .success(let file): files.append(file)
             case .failure(let error):

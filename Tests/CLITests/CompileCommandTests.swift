@@ -2,12 +2,14 @@ import Foundation
 import Testing
 
 /// `oml-compile` from the command line: goldens, determinism, -o, --check, --depfile, make.
-@Suite struct CompileCommandTests {
+@Suite final class CompileCommandTests {
     let scratch: URL = {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("oml-compile-tests-\(UUID().uuidString)")
         try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }()
+
+    deinit { try? FileManager.default.removeItem(at: scratch) }
 
     static let conformance = ToolHarness.conformanceDirectory
     static let connections = conformance.appendingPathComponent("osiris_connections.yaml").path
@@ -25,6 +27,13 @@ import Testing
         let lint = (try? FileManager.default.contentsOfDirectory(atPath: conformance.appendingPathComponent("lint").path)) ?? []
         return lint.filter { $0.hasPrefix("oml") && $0 != "oml012-013-015.oml" }.sorted().map { "lint/\($0)" }
     }()
+
+    /// The absolute path of a program found on `PATH`, as a shell would find it.
+    static func onPath(_ program: String) throws -> String {
+        let directories = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":")
+        let found = directories.map { "\($0)/\(program)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+        return try #require(found, "\(program) is not on PATH")
+    }
 
     @Test func theCasesAreThere() {
         #expect(Self.compilable.count >= 9)
@@ -209,7 +218,7 @@ import Testing
         try? FileManager.default.removeItem(at: examples.appendingPathComponent("build"))
         let compiler = ToolHarness.binDirectory.appendingPathComponent("oml-compile").path
         func make() throws -> [String] {
-            let run = try ToolHarness.run("/usr/bin/make", ["--no-print-directory", "OML_COMPILE=\(compiler)"], in: examples)
+            let run = try ToolHarness.run(try Self.onPath("make"), ["--no-print-directory", "OML_COMPILE=\(compiler)"], in: examples)
             #expect(run.status == 0, "\(run.stderr)")
             return run.stdout.split(separator: "\n").filter { $0.hasPrefix(compiler) }.map(String.init)
         }

@@ -2,12 +2,14 @@ import Foundation
 import Testing
 
 /// `oml-lint` as a new user meets it: bad flags, missing files, odd input, pipes.
-@Suite struct LintCommandTests {
+@Suite final class LintCommandTests {
     let scratch: URL = {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("oml-lint-tests-\(UUID().uuidString)")
         try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }()
+
+    deinit { try? FileManager.default.removeItem(at: scratch) }
 
     func write(_ name: String, _ data: Data) throws -> String {
         let url = scratch.appendingPathComponent(name)
@@ -242,5 +244,37 @@ import Testing
         for status in statuses {
             #expect(help.contains(" \(status) ") || help.contains("status: \(status) "), "\(tool) --help does not list exit status \(status)")
         }
+    }
+
+    static let originalToolPipeline = """
+        oml_version: "0.1.0"
+        name: copy-orders
+        steps:
+          - {id: extract, component: postgres.extractor, mode: read, config: {table: orders}}
+          - {id: write, component: filesystem.csv_writer, mode: write, needs: [extract], config: {path: out.csv}}
+
+        """
+
+    @Test func aFolderOfYAMLPipelinesIsLinted() throws {
+        _ = try write("pipelines/good.yaml", Data(Self.originalToolPipeline.utf8))
+        _ = try write("pipelines/nested/broken.yml", Data("oml_version: \"0.1.0\"\nname: broken\nsteps: []\n".utf8))
+        _ = try write("pipelines/osiris_connections.yaml", Data("version: 1\nconnections: {}\n".utf8))
+        let run = try ToolHarness.run("oml-lint", ["--format", "json", "pipelines"], in: scratch)
+        #expect(run.status == 1)
+        let findings = try ToolHarness.jsonLines(run.stdout).map { "\($0["file"] as? String ?? "")@\($0["code"] as? String ?? "")" }
+        #expect(findings == ["pipelines/nested/broken.yml@OML020"])
+        #expect(run.stderr.isEmpty)
+    }
+
+    @Test func besideOMLFilesOnlyYAMLWithOMLVersionIsLintedAndTheRestIsCounted() throws {
+        _ = try write("mixed/a.oml", Data(Self.valid.utf8))
+        _ = try write("mixed/b.yaml", Data(Self.originalToolPipeline.replacingOccurrences(of: "copy-orders", with: "Copy Orders").utf8))
+        _ = try write("mixed/ci.yml", Data("jobs: {}\n".utf8))
+        _ = try write("mixed/deploy/values.yaml", Data("replicas: 2\n".utf8))
+        let run = try ToolHarness.run("oml-lint", ["--format", "json", "mixed"], in: scratch)
+        #expect(run.status == 0)
+        let findings = try ToolHarness.jsonLines(run.stdout).map { "\($0["file"] as? String ?? "")@\($0["code"] as? String ?? "")" }
+        #expect(findings == ["mixed/b.yaml@OML015"])
+        #expect(run.stderr == "oml-lint: note: skipped 2 .yaml/.yml files below 'mixed' without a top-level 'oml_version' key\n")
     }
 }
