@@ -212,6 +212,55 @@ import Testing
         #expect(lint.stdout.isEmpty)
     }
 
+    /// The literal blocks of a man page's source that contain `marker`.
+    static func literalBlocks(ofManPage name: String, containing marker: String) throws -> [String] {
+        let page = try String(contentsOf: ToolHarness.repositoryRoot.appendingPathComponent("man/\(name)"), encoding: .utf8)
+        return page.components(separatedBy: ".Bd -literal").dropFirst()
+            .compactMap { $0.components(separatedBy: "\n.Ed").first }
+            .map { block in block.split(separator: "\n", omittingEmptySubsequences: false).dropFirst().joined(separator: "\n") + "\n" }
+            .filter { $0.contains(marker) }
+    }
+
+    @Test func theManPagesMakefileWorksAsWritten() throws {
+        let makefile = try #require(try Self.literalBlocks(ofManPage: "oml-compile.1", containing: "-include").first)
+        let folder = scratch.appendingPathComponent("make-example")
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("pipelines"), withIntermediateDirectories: true)
+        try Data(makefile.utf8).write(to: folder.appendingPathComponent("Makefile"))
+        try FileManager.default.copyItem(
+            at: Self.conformance.appendingPathComponent("lint/valid-minimal.oml"), to: folder.appendingPathComponent("pipelines/recent.oml"))
+        try FileManager.default.copyItem(atPath: Self.connections, toPath: folder.appendingPathComponent("osiris_connections.yaml").path)
+        let path = ToolHarness.binDirectory.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "")
+        let first = try ToolHarness.run(try Self.onPath("make"), ["--no-print-directory"], in: folder, environment: ["PATH": path])
+        #expect(first.status == 0, "\(first.stderr)")
+        let rule = try String(contentsOf: folder.appendingPathComponent("build/recent.d"), encoding: .utf8)
+        #expect(rule == "build/recent.manifest.json: pipelines/recent.oml osiris_connections.yaml\n")
+        let second = try ToolHarness.run(try Self.onPath("make"), ["--no-print-directory"], in: folder, environment: ["PATH": path])
+        #expect(second.stdout == "make: Nothing to be done for 'all'.\n")
+    }
+
+    @Test func theManPagesDepfileExampleWorksAsWritten() throws {
+        let example = try #require(try Self.literalBlocks(ofManPage: "oml-compile.1", containing: "cat build/recent.d").first)
+        let lines = example.split(separator: "\n").map(String.init)
+        let folder = scratch.appendingPathComponent("depfile-example")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(
+            at: Self.conformance.appendingPathComponent("lint/valid-minimal.oml"), to: folder.appendingPathComponent("recent.oml"))
+        try FileManager.default.copyItem(atPath: Self.connections, toPath: folder.appendingPathComponent("osiris_connections.yaml").path)
+        // Run the commands up to the first --check, each as its line says; compare what cat prints.
+        var index = 0
+        while index < lines.count, !lines[index].contains("--check") {
+            let command = lines[index]
+            index += 1
+            guard command.hasPrefix("$ ") else { continue }
+            let words = command.dropFirst(2).split(separator: " ").map(String.init)
+            let program = words[0] == "oml-compile" ? ToolHarness.binDirectory.appendingPathComponent("oml-compile").path : try Self.onPath(words[0])
+            let run = try ToolHarness.run(program, Array(words.dropFirst()), in: folder)
+            #expect(run.status == 0, "\(command): \(run.stderr)")
+            if words[0] == "cat" { #expect(run.stdout == lines[index] + "\n") }
+        }
+        #expect(index < lines.count)
+    }
+
     @Test func examplesMakefileRebuildsOnlyWhatChanged() throws {
         let examples = scratch.appendingPathComponent("examples")
         try FileManager.default.copyItem(at: ToolHarness.repositoryRoot.appendingPathComponent("examples"), to: examples)
