@@ -96,6 +96,12 @@ struct PlanCheck {
             checked.append(CheckedStep(step: step, id: id, spec: spec))
         }
         try finish()
+        // Every step that was left out was rejected above; the graph is indexed by document position.
+        guard checked.count == document.steps.count else {
+            reject("OML100", at: root, "the steps could not be read")
+            try finish()
+            return []
+        }
         return checked
     }
 

@@ -105,7 +105,7 @@ public struct Linter: Sendable {
     /// them (DESIGN.md §10): document shape, steps, ids, components, modes, `needs`, cycles, inputs,
     /// retry, required and typed config, connection references, literal secrets and params. OML001,
     /// OML002 and OML003 also end the examination, so silencing them would pass a broken file.
-    public static let unsuppressible: Set<String> = [
+    package static let unsuppressible: Set<String> = [
         "OML001", "OML002", "OML003", "OML004", "OML010", "OML013", "OML014", "OML016", "OML020",
         "OML100", "OML101", "OML102", "OML104", "OML105", "OML106", "OML107", "OML109", "OML111", "OML112",
         "OML200", "OML202", "OML203", "OML204", "OML205", "OML300", "OML305", "OML307", "OML308",
