@@ -42,7 +42,7 @@ let package = Package(
             path: "Sources/Shared/OsirisRunner"),
         .target(
             name: "OsirisCLI",
-            dependencies: ["OsirisCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["OsirisCore", "OML", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Shared/OsirisCLI"
         ),
 
@@ -55,7 +55,7 @@ let package = Package(
 
         .executableTarget(
             name: "oml-compile",
-            dependencies: ["OsirisCLI", "OsirisCore", "OML", "OMLCompiler",
+            dependencies: ["OsirisCLI", "OsirisCore", "OML", "OMLLint", "OMLCompiler",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
@@ -67,10 +67,10 @@ let package = Package(
 
         // Tests mirror the libraries; CLITests runs the built tools against golden cases.
         .testTarget(name: "OsirisCoreTests", dependencies: ["OsirisCore"]),
-        .testTarget(name: "OsirisYAMLTests", dependencies: ["OsirisYAML"]),
-        .testTarget(name: "OMLTests", dependencies: ["OML", "OsirisYAML"]),
+        .testTarget(name: "OsirisYAMLTests", dependencies: ["OsirisYAML", "OsirisCore"]),
+        .testTarget(name: "OMLTests", dependencies: ["OML", "OsirisYAML", "OsirisCore"]),
         .testTarget(name: "OMLLintTests", dependencies: ["OMLLint", "OML", "OsirisCore"]),
-        .testTarget(name: "OMLCompilerTests", dependencies: ["OMLCompiler", "OML", "OsirisCore"]),
+        .testTarget(name: "OMLCompilerTests", dependencies: ["OMLCompiler", "OML", "OsirisCore", "OsirisYAML"]),
         .testTarget(name: "OsirisDataTests", dependencies: ["OsirisData", "OsirisCore"]),
         .testTarget(name: "OsirisDriversTests", dependencies: ["OsirisDrivers", "OsirisData", "OsirisCore", "OML"]),
         .testTarget(name: "OsirisRunnerTests", dependencies: ["OsirisRunner", "OsirisDrivers", "OsirisData", "OsirisCore", "OML"]),

@@ -14,9 +14,10 @@ struct OMLCompileCommand: ParsableCommand {
             Lints FILE ('-' or no FILE reads standard input) and refuses on any error, printing the \
             findings on standard error. Otherwise writes the manifest as canonical JSON to standard \
             output, or to --output atomically, leaving an identical existing file untouched. Exit \
-            status: 0 compiled, 1 lint errors (or warnings with --strict) or --check found a change, \
-            64 usage error, 65 bad snapshot, 66 unreadable input, 73 output cannot be written, \
-            78 bad connections file or OSIRIS_PARAM_ value.
+            status: 0 compiled, 1 compile refused (lint errors, or warnings with --strict) or --check \
+            found a change, 64 usage error, 65 bad snapshot, 66 unreadable input, 70 internal error, \
+            73 output cannot be created, 74 output cannot be written, 78 bad connections file or \
+            OSIRIS_PARAM_ value.
             """,
         version: "oml-compile \(osirisVersion)")
 
@@ -31,11 +32,9 @@ struct OMLCompileCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Set a param, overriding its default, the profile and OSIRIS_PARAM_NAME (repeatable).", valueName: "name=value"))
     var param: [String] = []
 
-    @Option(name: .long, help: ArgumentHelp("Connections file to check aliases against and take family defaults from.", valueName: "file"))
-    var connections: String?
+    @OptionGroup var connections: ConnectionsOptions<CompileConnections>
 
-    @Option(name: .long, help: ArgumentHelp("Discovery snapshot to check tables and columns against (OML400, OML401).", valueName: "file"))
-    var snapshot: String?
+    @OptionGroup var snapshot: SnapshotOptions
 
     @Option(name: .long, help: ArgumentHelp("Also write a make rule naming the output and every input.", valueName: "file"))
     var depfile: String?
@@ -43,8 +42,7 @@ struct OMLCompileCommand: ParsableCommand {
     @Flag(name: .long, help: "Write nothing; exit 1 when the --output file is missing or would change.")
     var check = false
 
-    @Option(name: .long, help: ArgumentHelp("The file name to report for standard input.", valueName: "name"))
-    var stdinFilename = "-"
+    @OptionGroup var standardInput: StandardInputOptions
 
     @Argument(help: ArgumentHelp("The OML file; '-' reads standard input.", valueName: "file"))
     var file: String?
@@ -64,12 +62,11 @@ struct OMLCompileCommand: ParsableCommand {
             throw UsageError("no input: name an OML file, or pipe one to standard input")
         }
         let environment = Environment.current
-        let connectionsPath = ConnectionsFile.locate(
-            explicit: connections, environment: environment, fileExists: DirectoryWalker.exists)
-        let connectionsFile = try connectionsPath.map { path in try ConnectionsFile.load(path: path) }
-        let snapshotFile = try snapshot.map { path in try Snapshot.load(path: path) }
+        let connectionsPath = connections.path(environment: environment)
+        let connectionsFile = try connections.load(environment: environment)
+        let snapshotFile = try snapshot.load()
         let bytes = try InputFile.read(input)
-        let name = input == "-" ? stdinFilename : input
+        let name = standardInput.displayName(of: input)
 
         let options = CompileOptions(
             profile: profile, params: param, environment: environment, connections: connectionsFile, snapshot: snapshotFile)
@@ -106,12 +103,17 @@ struct OMLCompileCommand: ParsableCommand {
         if let depfile {
             var inputs = input == "-" ? [] : [input]
             if let connectionsPath { inputs.append(connectionsPath) }
-            if let snapshot { inputs.append(snapshot) }
+            if let path = snapshot.snapshot { inputs.append(path) }
             try AtomicFile.write(Array(Depfile.rule(target: output, inputs: inputs).utf8), to: depfile)
         }
         try AtomicFile.write(bytesOut, to: output)
         return .success
     }
+}
+
+/// What `--connections` is for in oml-compile.
+enum CompileConnections: ConnectionsPurpose {
+    static let help = "Connections file to check aliases against and take family defaults from."
 }
 
 @main

@@ -10,20 +10,19 @@ struct OMLLintCommand: ParsableCommand {
         commandName: "oml-lint",
         abstract: "Check OML pipeline files for errors and risky patterns.",
         discussion: """
-            Lints each FILE, every .oml, .oml.yaml and .oml.yml file below each DIRECTORY, or standard \
-            input when the path is '-' or no path is given. Exit status: 0 clean (warnings allowed \
+            Lints each FILE, every .oml, .oml.yaml and .oml.yml file below each DIRECTORY (and its \
+            .yaml and .yml files that have a top-level oml_version key, or all of them when it holds \
+            no .oml file), or standard input when the path is '-' or no path is given. Exit status: 0 clean (warnings allowed \
             unless --strict), 1 findings that fail, 64 usage error, 65 bad snapshot, 66 unreadable \
-            input, 78 bad connections file.
+            input, 70 internal error, 74 findings cannot be written, 78 bad connections file.
             """,
         version: "oml-lint \(osirisVersion)")
 
     @OptionGroup var diagnostics: DiagnosticOptions
 
-    @Option(name: .long, help: ArgumentHelp("Connections file to check aliases against (OML301).", valueName: "file"))
-    var connections: String?
+    @OptionGroup var connections: ConnectionsOptions<LintConnections>
 
-    @Option(name: .long, help: ArgumentHelp("Discovery snapshot to check tables and columns against (OML400, OML401).", valueName: "file"))
-    var snapshot: String?
+    @OptionGroup var snapshot: SnapshotOptions
 
     @Option(name: .long, help: ArgumentHelp("Print the documentation of a rule and exit.", valueName: "code"))
     var explain: String?
@@ -31,8 +30,7 @@ struct OMLLintCommand: ParsableCommand {
     @Flag(name: .long, help: "List every rule and exit (as JSON lines with --format json).")
     var listRules = false
 
-    @Option(name: .long, help: ArgumentHelp("The file name to report for standard input.", valueName: "name"))
-    var stdinFilename = "-"
+    @OptionGroup var standardInput: StandardInputOptions
 
     @Argument(help: ArgumentHelp("OML files or directories; '-' reads standard input.", valueName: "path"))
     var paths: [String] = []
@@ -79,21 +77,31 @@ struct OMLLintCommand: ParsableCommand {
             throw UsageError("no input: name OML files or directories, or pipe a document to standard input")
         }
         let environment = Environment.current
-        let connectionsPath = ConnectionsFile.locate(
-            explicit: connections, environment: environment, fileExists: DirectoryWalker.exists)
-        let connectionsFile = try connectionsPath.map { path in try ConnectionsFile.load(path: path) }
-        let snapshotFile = try snapshot.map { path in try Snapshot.load(path: path) }
+        let connectionsFile = try connections.load(environment: environment)
+        let snapshotFile = try snapshot.load()
 
         let session = LintSession(linter: Linter(connections: connectionsFile, snapshot: snapshotFile))
         var printer = DiagnosticPrinter(
             options: diagnostics, tool: "oml-lint", rules: Linter.ruleDescriptors, environment: environment)
         var unreadable = false
         var files: [String] = []
+        var reports: [LintSession.DirectoryReport] = []
+        let entries = LintSession.expand(inputs, reports: &reports)
+        for report in reports {
+            // Say what was left out, so a hook pointed at a folder cannot pass by linting nothing.
+            if report.skippedYAML > 0 {
+                let files = report.skippedYAML == 1 ? "1 .yaml/.yml file" : "\(report.skippedYAML) .yaml/.yml files"
+                ToolRunner.reportError(
+                    tool: "oml-lint", "skipped \(files) below '\(report.directory)' without a top-level 'oml_version' key",
+                    label: "note")
+            }
+        }
         for path in inputs where DirectoryWalker.isDirectory(path) && LintSession.expand([path]).isEmpty {
             ToolRunner.reportError(
-                tool: "oml-lint", "no OML files (\(LintSession.fileEndings.joined(separator: ", "))) below '\(path)'", label: "warning")
+                tool: "oml-lint", "no OML files (\(LintSession.fileEndings.joined(separator: ", ")), or .yaml/.yml with 'oml_version') below '\(path)'",
+                label: "warning")
         }
-        for entry in LintSession.expand(inputs) {
+        for entry in entries {
             switch entry {
             case .success(let file): files.append(file)
             case .failure(let error):
@@ -101,7 +109,7 @@ struct OMLLintCommand: ParsableCommand {
                 unreadable = true
             }
         }
-        for outcome in session.lint(files, stdinName: stdinFilename) {
+        for outcome in session.lint(files, stdinName: standardInput.stdinFilename) {
             switch outcome {
             case .linted(_, let result):
                 try printer.print(result.diagnostics, source: result.source)
@@ -113,6 +121,11 @@ struct OMLLintCommand: ParsableCommand {
         let status = try printer.finish()
         return unreadable ? .noInput : status
     }
+}
+
+/// What `--connections` is for in oml-lint.
+enum LintConnections: ConnectionsPurpose {
+    static let help = "Connections file to check aliases against (OML301)."
 }
 
 /// Wraps each paragraph of `text` at `width` columns; lines that start with spaces (examples) stay as they are.

@@ -2,12 +2,14 @@ import Foundation
 import Testing
 
 /// `oml-lint` as a new user meets it: bad flags, missing files, odd input, pipes.
-@Suite struct LintCommandTests {
+@Suite final class LintCommandTests {
     let scratch: URL = {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("oml-lint-tests-\(UUID().uuidString)")
         try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }()
+
+    deinit { try? FileManager.default.removeItem(at: scratch) }
 
     func write(_ name: String, _ data: Data) throws -> String {
         let url = scratch.appendingPathComponent(name)
@@ -224,5 +226,55 @@ import Testing
         for flag in flags {
             #expect(page.contains("Fl -\(flag.dropFirst(2))"), "man/oml-lint.1 does not document \(flag)")
         }
+    }
+
+    /// The statuses of a man page's EXIT STATUS section, in order.
+    static func exitStatuses(inManPage page: String) -> [String] {
+        let section = page.components(separatedBy: ".Sh EXIT STATUS").dropFirst().first?.components(separatedBy: "\n.Sh ").first ?? ""
+        return section.split(separator: "\n").filter { $0.hasPrefix(".It ") }.map { String($0.dropFirst(4)) }
+            .filter { $0.allSatisfy(\.isNumber) }
+    }
+
+    @Test(arguments: ["oml-lint", "oml-compile"])
+    func helpListsEveryExitStatusOfTheManPage(_ tool: String) throws {
+        let page = try String(contentsOf: ToolHarness.repositoryRoot.appendingPathComponent("man/\(tool).1"), encoding: .utf8)
+        let statuses = Self.exitStatuses(inManPage: page)
+        #expect(statuses.count >= 7)
+        let help = try ToolHarness.run(tool, ["--help"]).stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        for status in statuses {
+            #expect(help.contains(" \(status) ") || help.contains("status: \(status) "), "\(tool) --help does not list exit status \(status)")
+        }
+    }
+
+    static let originalToolPipeline = """
+        oml_version: "0.1.0"
+        name: copy-orders
+        steps:
+          - {id: extract, component: postgres.extractor, mode: read, config: {table: orders}}
+          - {id: write, component: filesystem.csv_writer, mode: write, needs: [extract], config: {path: out.csv}}
+
+        """
+
+    @Test func aFolderOfYAMLPipelinesIsLinted() throws {
+        _ = try write("pipelines/good.yaml", Data(Self.originalToolPipeline.utf8))
+        _ = try write("pipelines/nested/broken.yml", Data("oml_version: \"0.1.0\"\nname: broken\nsteps: []\n".utf8))
+        _ = try write("pipelines/osiris_connections.yaml", Data("version: 1\nconnections: {}\n".utf8))
+        let run = try ToolHarness.run("oml-lint", ["--format", "json", "pipelines"], in: scratch)
+        #expect(run.status == 1)
+        let findings = try ToolHarness.jsonLines(run.stdout).map { "\($0["file"] as? String ?? "")@\($0["code"] as? String ?? "")" }
+        #expect(findings == ["pipelines/nested/broken.yml@OML020"])
+        #expect(run.stderr.isEmpty)
+    }
+
+    @Test func besideOMLFilesOnlyYAMLWithOMLVersionIsLintedAndTheRestIsCounted() throws {
+        _ = try write("mixed/a.oml", Data(Self.valid.utf8))
+        _ = try write("mixed/b.yaml", Data(Self.originalToolPipeline.replacingOccurrences(of: "copy-orders", with: "Copy Orders").utf8))
+        _ = try write("mixed/ci.yml", Data("jobs: {}\n".utf8))
+        _ = try write("mixed/deploy/values.yaml", Data("replicas: 2\n".utf8))
+        let run = try ToolHarness.run("oml-lint", ["--format", "json", "mixed"], in: scratch)
+        #expect(run.status == 0)
+        let findings = try ToolHarness.jsonLines(run.stdout).map { "\($0["file"] as? String ?? "")@\($0["code"] as? String ?? "")" }
+        #expect(findings == ["mixed/b.yaml@OML015"])
+        #expect(run.stderr == "oml-lint: note: skipped 2 .yaml/.yml files below 'mixed' without a top-level 'oml_version' key\n")
     }
 }

@@ -46,23 +46,23 @@ let paramsPipeline = """
     @Test func defaultsProfileEnvironmentAndFlagsInThatOrder() throws {
         #expect(try compile(paramsPipeline).params["limit"] == 1000)
         #expect(try compile(paramsPipeline, CompileOptions(profile: "prod")).params["limit"] == 100000)
-        let environment = ["OSIRIS_PARAM_LIMIT": "5"]
-        #expect(try compile(paramsPipeline, CompileOptions(profile: "prod", environment: environment)).params["limit"] == 5)
-        let flags = CompileOptions(profile: "prod", params: ["limit=7"], environment: environment)
-        #expect(try compile(paramsPipeline, flags).params["limit"] == 7)
+        let environment = ["OSIRIS_PARAM_LIMIT": "500"]
+        #expect(try compile(paramsPipeline, CompileOptions(profile: "prod", environment: environment)).params["limit"] == 500)
+        let flags = CompileOptions(profile: "prod", params: ["limit=700"], environment: environment)
+        #expect(try compile(paramsPipeline, flags).params["limit"] == 700)
         #expect(try compile(paramsPipeline, flags).params["region"] == "us")
     }
 
     @Test func exactNameInTheEnvironmentWinsOverUpperCase() throws {
-        let environment = ["OSIRIS_PARAM_limit": "2", "OSIRIS_PARAM_LIMIT": "3"]
-        #expect(try compile(paramsPipeline, CompileOptions(environment: environment)).params["limit"] == 2)
+        let environment = ["OSIRIS_PARAM_limit": "200", "OSIRIS_PARAM_LIMIT": "300"]
+        #expect(try compile(paramsPipeline, CompileOptions(environment: environment)).params["limit"] == 200)
     }
 
     @Test func wholeReferencesKeepTheirTypeAndInnerOnesBecomeText() throws {
-        let manifest = try compile(paramsPipeline, CompileOptions(params: ["limit=25"]))
+        let manifest = try compile(paramsPipeline, CompileOptions(params: ["limit=250"]))
         let extract = try #require(manifest.step("extract"))
-        #expect(extract.config["batch_size"] == .int(25))
-        #expect(extract.config["query"] == "SELECT id FROM orders WHERE created_at >= '2024-01-01' LIMIT 25")
+        #expect(extract.config["batch_size"] == .int(250))
+        #expect(extract.config["query"] == "SELECT id FROM orders WHERE created_at >= '2024-01-01' LIMIT 250")
         #expect(manifest.step("write")?.config["path"] == "out/eu/orders-0.5.csv")
     }
 
@@ -243,7 +243,7 @@ let paramsPipeline = """
 
     @Test func aParamChangesParamsAndManifestButNotOML() throws {
         let before = try compile(paramsPipeline)
-        let after = try compile(paramsPipeline, CompileOptions(params: ["limit=5"]))
+        let after = try compile(paramsPipeline, CompileOptions(params: ["limit=500"]))
         #expect(before.fingerprints["oml_fp"] == after.fingerprints["oml_fp"])
         #expect(before.fingerprints["params_fp"] != after.fingerprints["params_fp"])
         #expect(before.fingerprints["manifest_fp"] != after.fingerprints["manifest_fp"])

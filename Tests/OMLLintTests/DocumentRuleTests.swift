@@ -25,9 +25,31 @@ import Testing
         #expect(result.diagnostics.first?.range.start.column == 9)
     }
 
-    @Test func binaryInputIsOML001() {
+    @Test func binaryInputIsOML001WithoutSourceToQuote() {
         let bytes: [UInt8] = [0x7F, 0x45, 0x4C, 0x46, 0x02, 0x01, 0x01, 0x00, 0x00, 0x00, 0xFE, 0xFF]
-        #expect(Linter().lint(bytes, file: "a.out").diagnostics.map(\.code) == ["OML001"])
+        let result = Linter().lint(bytes, file: "a.out")
+        #expect(result.diagnostics.map(\.code) == ["OML001"])
+        #expect(result.source == nil)
+        #expect(Linter().lint(Array("oml_version: \"0.1.0\"\nname: a: b\n".utf8), file: "t.oml").source != nil)
+    }
+
+    @Test func anUnclosedBracketPointsAtTheEndOfTheLastLineAndTheBracket() {
+        let text = "oml_version: \"0.1.0\"\nname: x\nsteps: [\n  {id: a}\n  # end\n"
+        let result = Linter().lint(Array(text.utf8), file: "t.oml")
+        let finding = result.diagnostics.first
+        #expect(result.diagnostics.map { "\($0.code)@\($0.range.start)" } == ["OML001@5:8"])
+        #expect(finding?.notes.map { "\($0.message)@\($0.range.map { "\($0.start)" } ?? "")" } == ["a flow sequence starts here@3:8"])
+        #expect(result.source?.line(5) == "  # end")
+    }
+
+    @Test func tabIndentationIsExplained() {
+        for text in ["oml_version: \"0.1.0\"\nname: x\nsteps:\n\t- id: a\n",
+                     "oml_version: \"0.1.0\"\nname: x\nsteps:\n  - id: a\n\t  component: b\n"] {
+            let findings = lint(text)
+            #expect(findings.map(\.code) == ["OML001"])
+            #expect(findings.first?.help == "YAML does not allow tabs for indentation; use spaces")
+        }
+        #expect(lint("oml_version: \"0.1.0\"\nname: broken: really\n").first?.help == "quote the value if it contains ': '")
     }
 
     @Test func duplicateKeyAtSecondOccurrenceWithNote() {

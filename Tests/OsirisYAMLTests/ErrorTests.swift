@@ -14,8 +14,8 @@ struct ErrorTests {
 
     @Test(arguments: [
         Case(input: "name: broken: really\n", message: "mapping values are not allowed in this context", line: 1, column: 13),
-        Case(input: "a: [1, 2\n", message: "did not find expected ',' or ']' (while parsing a flow sequence)", line: 2, column: 1),
-        Case(input: "k: \"abc\n", message: "found unexpected end of stream (while scanning a quoted scalar)", line: 2, column: 1),
+        Case(input: "a: [1, 2\n", message: "did not find expected ',' or ']' (while parsing a flow sequence)", line: 1, column: 9),
+        Case(input: "k: \"abc\n", message: "found unexpected end of stream (while scanning a quoted scalar)", line: 1, column: 8),
         Case(input: "a:\n  - b\n  c: 1\n", message: "did not find expected '-' indicator (while parsing a block collection)", line: 3, column: 3),
         Case(input: "a:\n\tb: 1\n", message: "found character that cannot start any token (while scanning for the next token)", line: 2, column: 1),
         Case(input: "k: @x\n", message: "found character that cannot start any token (while scanning for the next token)", line: 1, column: 4),
@@ -31,6 +31,28 @@ struct ErrorTests {
         let error = try #require(syntaxError(c.input))
         #expect(error.message == c.message)
         #expect(error.range.start == at(c.line, c.column))
+    }
+
+    @Test func theEndOfInputIsTheLastLineWithContentAndTheOpenerIsNamed() throws {
+        let error = try #require(syntaxError("a: 1\nb: [\n  x,\n  y\n  # end\n\n"))
+        #expect(error.range.start == at(5, 8))
+        #expect(error.context?.what == "a flow sequence")
+        #expect(error.context?.range.start == at(2, 4))
+        #expect(!error.isBinary)
+    }
+
+    @Test func onlyNonTextIsBinary() throws {
+        #expect(try #require(syntaxError("a: \u{1}\n")).isBinary == false)
+        #expect(try #require(syntaxError("a: \u{0}\n")).isBinary)
+        var bytes = Array("a: b\n".utf8)
+        bytes.append(0xFF)
+        #expect(throws: YAMLSyntaxError.self) { try YAMLParser.parse(bytes) }
+        do {
+            _ = try YAMLParser.parse(bytes)
+        } catch {
+            #expect(error.isBinary)
+            #expect(error.context == nil)
+        }
     }
 
     @Test func errorRangeOfSecondDocumentCoversMarker() throws {

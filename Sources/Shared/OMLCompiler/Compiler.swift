@@ -33,14 +33,14 @@ public struct CompileOptions: Sendable {
 public struct CompileResult: Sendable {
     /// The lint findings; any error means there is no manifest.
     public let diagnostics: [Diagnostic]
-    /// The file's text, for renderers that quote source lines.
-    public let source: SourceText
+    /// The file's text, for renderers that quote source lines; nil when the file is not text.
+    public let source: SourceText?
     /// The manifest, when the document has no lint error.
     public let manifest: Manifest?
 }
 
 /// Turns OML into a manifest (DESIGN.md §6): lint first and refuse on any error, then resolve params,
-/// fill in defaults, make implicit inputs explicit, order the DAG and fingerprint everything.
+/// re-check what the manifest relies on, fill in defaults, make implicit inputs explicit, order the DAG and fingerprint everything.
 public struct Compiler: Sendable {
     /// The compiler's version, part of `compiler_fp`.
     public static let version = "0.1.0"
@@ -57,28 +57,39 @@ public struct Compiler: Sendable {
     /// Compiles one OML file's bytes; `file` names it in diagnostics and nowhere else, so the manifest
     /// does not depend on where the file is.
     public func compile(_ bytes: [UInt8], file: String, options: CompileOptions) throws(ParamResolutionError) -> CompileResult {
-        let linter = Linter(registry: registry, connections: options.connections, snapshot: options.snapshot)
+        let linter = Linter(
+            registry: registry, connections: options.connections, snapshot: options.snapshot, reportsUnrunnableComponents: true)
         let lint = linter.lint(bytes, file: file)
         guard !lint.hasErrors, let document = lint.document else {
             return CompileResult(diagnostics: lint.diagnostics, source: lint.source, manifest: nil)
         }
         let params = try ParamResolution.resolve(
             document, profile: options.profile, environment: options.environment, commandLine: options.params)
-        let manifest = plan(document, params: params, profile: options.profile, connections: options.connections)
-        return CompileResult(diagnostics: lint.diagnostics, source: lint.source, manifest: manifest)
+        do {
+            let manifest = try plan(document, file: file, params: params, profile: options.profile, connections: options.connections)
+            return CompileResult(diagnostics: lint.diagnostics, source: lint.source, manifest: manifest)
+        } catch {
+            return CompileResult(diagnostics: lint.diagnostics + error.diagnostics, source: lint.source, manifest: nil)
+        }
     }
 
-    /// The manifest of a lint-clean document.
-    func plan(_ document: OMLDocument, params: [String: JSONValue], profile: String?, connections: ConnectionsFile?) -> Manifest {
-        let specs = document.steps.map { step in step.component.flatMap(registry.spec(named:))! }
-        let graph = StepGraph(document: document) { specs[$0].role }
+    /// The manifest of a document, after checking on the document itself everything the manifest
+    /// relies on: lint findings can be silenced by comments, and a rule can have a bug.
+    func plan(
+        _ document: OMLDocument, file: String, params: [String: JSONValue], profile: String?, connections: ConnectionsFile?
+    ) throws(PlanRejection) -> Manifest {
+        var check = PlanCheck(file: file, registry: registry)
+        let checked = try check.steps(of: document)
+        let graph = StepGraph(document: document) { checked[$0].spec.role }
+        try check.check(graph, steps: checked)
         var steps: [ManifestStep] = []
-        for step in document.steps {
-            let spec = specs[step.index]
+        for item in checked {
+            let (step, spec) = (item.step, item.spec)
             var config = ParamResolution.substitute(step.config?.jsonValue ?? [:], params: params).objectValue ?? [:]
+            let retry = step.retryPair.map { ParamResolution.substitute($0.value.jsonValue, params: params) }
             var connection = config.removeValue(forKey: "connection")?.stringValue
-            if connection == nil, let connections, needsConnection(spec, config: config),
-               case .found(let entry) = connections.defaultConnection(forFamily: spec.family!) {
+            if connection == nil, let connections, let family = spec.family, needsConnection(spec, config: config),
+               case .found(let entry) = connections.defaultConnection(forFamily: family) {
                 connection = entry.reference.description
             }
             for (legacy, canonical) in spec.aliases {
@@ -86,15 +97,17 @@ public struct Compiler: Sendable {
             }
             fillDefaults(&config, spec: spec)
             if case .string(let key)? = config["primary_key"] { config["primary_key"] = [.string(key)] }
+            check.check(config: config, retry: retry, of: item, params: params)
             steps.append(ManifestStep(
-                id: step.id!, component: spec.name, mode: Self.manifestMode(spec.role),
-                needs: graph.inputs[step.index].map { document.steps[$0].id! },
+                id: item.id, component: spec.name, mode: Self.manifestMode(spec.role),
+                needs: graph.inputs[step.index].map { checked[$0].id },
                 connection: spec.family == nil ? nil : connection, config: .object(config),
-                retry: retryPolicy(step, role: spec.role, params: params)))
+                retry: retryPolicy(retry, role: spec.role)))
         }
-        let order = graph.levels.map { level in level.map { document.steps[$0].id! } }
+        try check.finishConfig()
+        let order = graph.levels.map { level in level.map { checked[$0].id } }
         var used: [String: JSONValue] = [:]
-        for spec in specs { used[spec.name] = spec.json }
+        for item in checked { used[item.spec.name] = item.spec.json }
         let description = document.entry("description")?.value.string
         var manifest = Manifest(
             name: document.name ?? "", omlVersion: document.entry("oml_version")?.value.string ?? "",
@@ -142,9 +155,9 @@ public struct Compiler: Sendable {
         }
     }
 
-    /// The step's retry policy: its own, else 3 tries for extractors and writers and 1 for processors.
-    private func retryPolicy(_ step: OMLStep, role: ComponentRole, params: [String: JSONValue]) -> RetryPolicy {
-        let retry = step.retryPair.map { ParamResolution.substitute($0.value.jsonValue, params: params) }
+    /// The step's retry policy: its own (params substituted), else 3 tries for extractors and writers
+    /// and 1 for processors.
+    private func retryPolicy(_ retry: JSONValue?, role: ComponentRole) -> RetryPolicy {
         let attempts = retry?["attempts"]?.intValue ?? (role == .processor ? 1 : 3)
         let backoff = retry?["backoff_ms"]?.intValue ?? Self.defaultBackoffMilliseconds
         return RetryPolicy(attempts: attempts, backoffMilliseconds: backoff)

@@ -21,9 +21,12 @@ final class LintContext {
     let specs: [ComponentSpec?]
     /// The data flow between steps.
     let graph: StepGraph
+    /// Whether components this build cannot run are reported (OML206, by oml-compile only).
+    let reportsUnrunnableComponents: Bool
 
     init(file: String, source: SourceText, document: OMLDocument, registry: ComponentRegistry,
-         connections: ConnectionsFile?, snapshot: Snapshot?) {
+         connections: ConnectionsFile?, snapshot: Snapshot?, reportsUnrunnableComponents: Bool = false) {
+        self.reportsUnrunnableComponents = reportsUnrunnableComponents
         self.file = file
         self.source = source
         self.document = document

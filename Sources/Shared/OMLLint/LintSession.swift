@@ -23,18 +23,58 @@ public struct LintSession: Sendable {
     /// Whether a file name found in a directory is an OML file.
     public static func isOMLFile(_ name: String) -> Bool { fileEndings.contains { name.hasSuffix($0) } }
 
+    /// Whether a file name found in a directory is YAML that may be OML (`.yaml`, `.yml`).
+    static func isYAMLFile(_ name: String) -> Bool {
+        !isOMLFile(name) && (name.hasSuffix(".yaml") || name.hasSuffix(".yml"))
+    }
+
+    /// The connections file's name, which is YAML but never OML.
+    static let connectionsFileName = "osiris_connections.yaml"
+
+    /// What a directory argument expanded to besides its OML files.
+    public struct DirectoryReport: Sendable, Equatable {
+        /// The directory as given.
+        public let directory: String
+        /// `.yaml`/`.yml` files linted because they are OML.
+        public let lintedYAML: Int
+        /// `.yaml`/`.yml` files skipped because they have no top-level `oml_version` key.
+        public let skippedYAML: Int
+    }
+
     /// The files named by `paths`: files as given (whatever their ending), directories expanded to the
     /// OML files below them, sorted. Paths that do not exist come back as errors, in order.
-    public static func expand(_ paths: [String]) -> [Result<String, InputError>] {
+    ///
+    /// Below a directory, `.yaml` and `.yml` files are linted too when they are OML: when they carry
+    /// a top-level `oml_version` key, or when the directory holds no `.oml` file at all (pipelines
+    /// written for the original tool). `reports` says, per directory, how many YAML files were
+    /// linted and skipped, so a hook pointed at a folder cannot pass by linting nothing.
+    public static func expand(_ paths: [String], reports: inout [DirectoryReport]) -> [Result<String, InputError>] {
         var result: [Result<String, InputError>] = []
         for path in paths {
             if path == "-" {
                 result.append(.success(path))
             } else if DirectoryWalker.isDirectory(path) {
                 var errors: [InputError] = []
-                let files = DirectoryWalker.files(under: path, errors: &errors, include: isOMLFile)
+                let candidates = DirectoryWalker.files(under: path, errors: &errors) { isOMLFile($0) || isYAMLFile($0) }
+                let omlFiles = candidates.filter(isOMLFile)
+                var linted = 0
+                var skipped = 0
+                var files: [String] = []
+                for file in candidates {
+                    if isOMLFile(file) {
+                        files.append(file)
+                    } else if file.split(separator: "/").last.map(String.init) == connectionsFileName {
+                        continue
+                    } else if omlFiles.isEmpty || declaresOMLVersion(file) {
+                        files.append(file)
+                        linted += 1
+                    } else {
+                        skipped += 1
+                    }
+                }
                 result += files.map { .success($0) }
                 result += errors.map { .failure($0) }
+                reports.append(DirectoryReport(directory: path, lintedYAML: linted, skippedYAML: skipped))
             } else if DirectoryWalker.exists(path) {
                 result.append(.success(path))
             } else {
@@ -42,6 +82,35 @@ public struct LintSession: Sendable {
             }
         }
         return result
+    }
+
+    /// The files named by `paths`, without the per-directory reports.
+    public static func expand(_ paths: [String]) -> [Result<String, InputError>] {
+        var reports: [DirectoryReport] = []
+        return expand(paths, reports: &reports)
+    }
+
+    /// Whether a YAML file has a top-level `oml_version` key: a line that starts with it, unindented.
+    /// An unreadable file counts as OML, so that the read error is reported rather than hidden.
+    static func declaresOMLVersion(_ path: String) -> Bool {
+        guard let bytes = try? InputFile.read(path) else { return true }
+        let key = Array("oml_version".utf8)
+        var lineStart = 0
+        while lineStart < bytes.count {
+            var lineEnd = lineStart
+            while lineEnd < bytes.count, bytes[lineEnd] != UInt8(ascii: "\n") { lineEnd += 1 }
+            var cursor = lineStart
+            if bytes[lineStart...].starts(with: [0xEF, 0xBB, 0xBF]) { cursor += 3 }
+            if cursor < lineEnd, bytes[cursor] == UInt8(ascii: "\"") || bytes[cursor] == UInt8(ascii: "'") { cursor += 1 }
+            if bytes[cursor..<lineEnd].starts(with: key) {
+                cursor += key.count
+                if cursor < lineEnd, bytes[cursor] == UInt8(ascii: "\"") || bytes[cursor] == UInt8(ascii: "'") { cursor += 1 }
+                while cursor < lineEnd, bytes[cursor] == UInt8(ascii: " ") { cursor += 1 }
+                if cursor < lineEnd, bytes[cursor] == UInt8(ascii: ":") { return true }
+            }
+            lineStart = lineEnd + 1
+        }
+        return false
     }
 
     /// Lints each file, in parallel on all cores; `stdinName` names standard input (`-`) in findings.

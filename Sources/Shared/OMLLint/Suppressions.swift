@@ -3,7 +3,17 @@ import OsirisCore
 /// The `# oml-lint: disable=CODE[,CODE...] reason` comments of a file. Each silences its codes on
 /// its own line and the next one.
 struct Suppressions {
+    /// One code named by a suppression comment, with where it is written.
+    struct Entry {
+        /// The code, uppercased.
+        let code: String
+        /// The code's text inside the comment.
+        let range: SourceRange
+    }
+
     private var codesByLine: [Int: Set<String>] = [:]
+    /// Every code named by a suppression comment, in file order.
+    private(set) var entries: [Entry] = []
 
     /// Finds the suppression comments in a file's text.
     init(source: SourceText) {
@@ -29,19 +39,31 @@ struct Suppressions {
                         cursor += disable.count
                         var codes = Set<String>()
                         var current: [UInt8] = []
+                        var currentStart = cursor
+                        func flush() {
+                            guard !current.isEmpty else { return }
+                            let code = String(decoding: current, as: UTF8.self).uppercased()
+                            codes.insert(code)
+                            // Columns count Unicode scalars, so measure the line's text before the code.
+                            let column = String(decoding: bytes[lineStart..<currentStart], as: UTF8.self).unicodeScalars.count + 1
+                            entries.append(Entry(code: code, range: SourceRange(
+                                start: SourcePosition(line: line, column: column),
+                                end: SourcePosition(line: line, column: column + current.count))))
+                        }
                         while cursor < bytes.count {
                             let character = bytes[cursor]
                             if Self.isCodeCharacter(character) {
+                                if current.isEmpty { currentStart = cursor }
                                 current.append(character)
                             } else if character == UInt8(ascii: ",") {
-                                if !current.isEmpty { codes.insert(String(decoding: current, as: UTF8.self).uppercased()) }
+                                flush()
                                 current = []
                             } else {
                                 break
                             }
                             cursor += 1
                         }
-                        if !current.isEmpty { codes.insert(String(decoding: current, as: UTF8.self).uppercased()) }
+                        flush()
                         codesByLine[line, default: []].formUnion(codes)
                         codesByLine[line + 1, default: []].formUnion(codes)
                     }

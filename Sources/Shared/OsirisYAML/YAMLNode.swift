@@ -164,13 +164,21 @@ public struct YAMLDuplicateKey: Sendable {
 public struct YAMLSyntaxError: Error, Sendable, CustomStringConvertible {
     /// A lowercase description of the problem, e.g. "mapping values are not allowed in this context".
     public let message: String
-    /// Where the problem is.
+    /// Where the problem is: never past the input's last character, so the line can be quoted.
     public let range: SourceRange
+    /// Where the construct being parsed when the problem was found starts (the `[` of an unclosed
+    /// flow sequence), with what it is ("a flow sequence"), when that is elsewhere.
+    public let context: (what: String, range: SourceRange)?
+    /// Whether the input is not text at all (invalid UTF-8, control characters, UTF-16), so that
+    /// quoting a line of it would only print replacement characters.
+    public let isBinary: Bool
 
     /// Creates an error from a message and a range.
-    public init(message: String, range: SourceRange) {
+    public init(message: String, range: SourceRange, context: (what: String, range: SourceRange)? = nil, isBinary: Bool = false) {
         self.message = message
         self.range = range
+        self.context = context
+        self.isBinary = isBinary
     }
 
     /// The error as `line:column: message`.

@@ -32,7 +32,7 @@ public enum YAMLParser {
         }
         if buffer.count >= 2,
            (buffer[0] == 0xFE && buffer[1] == 0xFF) || (buffer[0] == 0xFF && buffer[1] == 0xFE) {
-            throw YAMLSyntaxError(message: "invalid UTF-8 (the file starts with a UTF-16 byte order mark)", range: .fileStart)
+            throw YAMLSyntaxError(message: "invalid UTF-8 (the file starts with a UTF-16 byte order mark)", range: .fileStart, isBinary: true)
         }
 
         // libyaml keeps a pointer to the parser inside the parser, so it must not move: keep it on the heap.
@@ -69,15 +69,37 @@ public enum YAMLParser {
             return YAMLSyntaxError(message: "out of memory", range: .fileStart)
         case YAML_READER_ERROR:
             let position = position(ofByte: Int(parser.problem_offset), in: input)
-            return YAMLSyntaxError(message: readerMessage(problem, value: parser.problem_value),
-                                   range: SourceRange(start: position))
+            // Invalid UTF-8 or a NUL byte: not a text file with one stray character.
+            let message = readerMessage(problem, value: parser.problem_value)
+            let isBinary = message.hasPrefix("invalid UTF-8") || input.contains(0)
+            return YAMLSyntaxError(message: message, range: SourceRange(start: position), isBinary: isBinary)
         default:
             var message = problem
-            if let context = parser.context {
-                message += " (\(String(cString: context)))"
+            // At the end of the input libyaml points past the last line, where there is nothing to
+            // quote: point at the end of the last line that has content instead.
+            let last = lastContentPosition(in: input)
+            var start = position(parser.problem_mark)
+            if start > last { start = last }
+            var context: (String, SourceRange)?
+            if let text = parser.context.map({ String(cString: $0) }) {
+                message += " (\(text))"
+                let contextStart = position(parser.context_mark)
+                let what = text.replacingPrefix("while parsing ").replacingPrefix("while scanning ")
+                // A plain scalar's start says nothing the problem position does not.
+                if contextStart < start, what.hasPrefix("a "), what != "a plain scalar" {
+                    context = (what, SourceRange(start: contextStart))
+                }
             }
-            return YAMLSyntaxError(message: message, range: SourceRange(start: position(parser.problem_mark)))
+            return YAMLSyntaxError(message: message, range: SourceRange(start: start), context: context)
         }
+    }
+
+    /// The position just after the last character of the input that is not a space or a line break
+    /// (line 1, column 1 for an input of only spaces).
+    static func lastContentPosition(in input: UnsafeBufferPointer<UInt8>) -> SourcePosition {
+        var end = input.count
+        while end > 0, [0x20, 0x09, 0x0A, 0x0D].contains(input[end - 1]) { end -= 1 }
+        return position(ofByte: end, in: input)
     }
 
     static func hex(_ value: Int32, digits: Int) -> String {
@@ -447,5 +469,12 @@ struct TreeBuilder {
             }
         }
         return result
+    }
+}
+
+extension String {
+    /// The string without `prefix` when it starts with it.
+    fileprivate func replacingPrefix(_ prefix: String) -> String {
+        hasPrefix(prefix) ? String(dropFirst(prefix.count)) : self
     }
 }

@@ -42,7 +42,7 @@ public enum OverridePolicy: String, Sendable {
 }
 
 /// One built-in component's spec, in the spec format of the original Osiris (`components/*/spec.yaml`)
-/// with this toolchain's extensions `x-family`, `x-role` and `x-aliases`. A class: specs are
+/// with this toolchain's extensions `x-family`, `x-role`, `x-aliases`, `x-runnable` and `x-alternative`. A class: specs are
 /// immutable and shared by every step that uses the component.
 public final class ComponentSpec: Sendable {
     /// The component's name, such as `postgres.extractor`.
@@ -70,6 +70,11 @@ public final class ComponentSpec: Sendable {
     public let family: String?
     /// Extractor, writer or processor.
     public let role: ComponentRole
+    /// Whether this build can run the component (`x-runnable`, true when absent): `duckdb.processor`
+    /// is accepted so that old OML lints and compiles, but needs an engine this build lacks.
+    public let runnable: Bool
+    /// The component to use instead, when there is one (`x-alternative`).
+    public let alternative: String?
     /// Example configs.
     public let examples: [JSONValue]
     /// Guidance for language models (`llmHints`).
@@ -139,6 +144,9 @@ public final class ComponentSpec: Sendable {
             throw fail("x-role must be extractor, writer or processor")
         }
         self.role = role
+        guard let runnable = (json["x-runnable"] ?? .bool(true)).boolValue else { throw fail("x-runnable must be true or false") }
+        self.runnable = runnable
+        alternative = json["x-alternative"]?.stringValue
         examples = json["examples"]?.arrayValue ?? []
         llmHints = json["llmHints"] ?? .null
     }

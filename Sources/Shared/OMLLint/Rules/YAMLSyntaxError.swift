@@ -20,15 +20,18 @@ struct YAMLSyntaxError: Rule {
     /// Examined before the rules run; see `Linter.lint`.
     static func check(_ context: LintContext, into findings: inout [Diagnostic]) {}
 
-    /// The finding for a parser error.
-    static func diagnostic(file: String, error: OsirisYAML.YAMLSyntaxError) -> Diagnostic {
+    /// The finding for a parser error; `source` tells whether the problem line is indented with tabs.
+    static func diagnostic(file: String, error: OsirisYAML.YAMLSyntaxError, source: SourceText) -> Diagnostic {
         var help: String?
-        if error.message.contains("mapping values are not allowed") {
+        let indentation = source.line(error.range.start.line)?.prefix { $0 == " " || $0 == "\t" } ?? ""
+        if error.message.contains("tab") || indentation.contains("\t") {
+            help = "YAML does not allow tabs for indentation; use spaces"
+        } else if error.message.contains("mapping values are not allowed") {
             help = "quote the value if it contains ': '"
-        } else if error.message.contains("tab") {
-            help = "indent with spaces, not tabs"
         }
+        let notes = error.context.map { [Diagnostic.Note("\($0.what) starts here", range: $0.range)] } ?? []
         return Diagnostic(
-            code: descriptor.code, severity: .error, message: error.message, file: file, range: error.range, help: help)
+            code: descriptor.code, severity: .error, message: error.message, file: file, range: error.range, notes: notes,
+            help: help)
     }
 }

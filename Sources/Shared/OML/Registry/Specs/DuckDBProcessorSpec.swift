@@ -29,6 +29,8 @@ secrets: []
 x-connection-fields: []
 x-family: none
 x-role: processor
+x-runnable: false
+x-alternative: sqlite.processor
 examples:
   - title: Aggregate the single input
     config:
