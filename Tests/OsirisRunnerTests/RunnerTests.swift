@@ -190,18 +190,34 @@ final class FlakyExtractor: Extractor, Sendable {
             folder: folder, queueBudget: 1, limit: 20)
         #expect(outcome.status == "success", "\(events.named("step_failed"))")
         #expect(writer.rows.withLock { $0 } == 8000)
+        let log = try String(contentsOfFile: outcome.directory + "/osiris.log", encoding: .utf8)
+        #expect(log.contains("waiting for it would close a circle of waiting steps"))
     }
 
-    /// A slow writer holds its extractor back: nothing spills, memory stays at the queue's budget.
+    /// A slow writer holds its extractor back however long it takes per batch: nothing spills,
+    /// memory stays at the queue's budget.
     @Test func aSlowWriterGetsBackpressure() throws {
-        let writer = CountingWriter(pause: 2_000)
+        let writer = CountingWriter(pause: 300_000)
         let (outcome, _) = try runSteps(
             [testStep("read", "test.numbers", .extract), testStep("write", "test.writer", .write, needs: ["read"])],
-            drivers: ["test.numbers": .extractor(NumberExtractor(batches: 50)), "test.writer": .writer(writer)],
+            drivers: ["test.numbers": .extractor(NumberExtractor(batches: 5)), "test.writer": .writer(writer)],
             folder: folder, queueBudget: 1, limit: 20)
         #expect(outcome.status == "success")
-        #expect(writer.rows.withLock { $0 } == 500)
+        #expect(writer.rows.withLock { $0 } == 50)
         let log = try String(contentsOfFile: outcome.directory + "/osiris.log", encoding: .utf8)
-        #expect(!log.contains("spill"))
+        #expect(!log.contains("spills to disk"))
+    }
+
+    /// With one job the writer cannot run beside its extractor, which spills and says so.
+    @Test func aReaderWaitingForAJobSlotMakesItsInputSpill() throws {
+        let writer = CountingWriter()
+        let (outcome, _) = try runSteps(
+            [testStep("read", "test.numbers", .extract), testStep("write", "test.writer", .write, needs: ["read"])],
+            drivers: ["test.numbers": .extractor(NumberExtractor(batches: 5)), "test.writer": .writer(writer)],
+            folder: folder, jobs: 1, queueBudget: 1, limit: 20)
+        #expect(outcome.status == "success")
+        #expect(writer.rows.withLock { $0 } == 50)
+        let log = try String(contentsOfFile: outcome.directory + "/osiris.log", encoding: .utf8)
+        #expect(log.contains("output of step read spills to disk for step write: it is not running yet"))
     }
 }

@@ -70,12 +70,16 @@ final class Exchange: Sendable {
     let cancellation: CancellationToken
     /// The memory one queue may hold.
     let memoryBudget: Int
+    /// Called when a queue spills for the first time, with its producer, consumer and the reason.
+    fileprivate let onFirstSpill: (@Sendable (String, String, String) -> Void)?
     private let cancellationKey: Int
 
-    /// An exchange whose waits end when `cancellation` fires.
-    init(memoryBudget: Int, cancellation: CancellationToken) {
+    /// An exchange whose waits end when `cancellation` fires; `onFirstSpill` hears of each queue
+    /// that starts to spill (for the run's log).
+    init(memoryBudget: Int, cancellation: CancellationToken, onFirstSpill: (@Sendable (String, String, String) -> Void)? = nil) {
         self.memoryBudget = memoryBudget
         self.cancellation = cancellation
+        self.onFirstSpill = onFirstSpill
         cancellationKey = cancellation.onCancel { [signal] in signal.notify() }
     }
 
@@ -182,8 +186,10 @@ final class Subscription: BatchSource, Sendable {
         exchange.change(index) { $0.declaredSchema = schema }
     }
 
-    private enum PushDecision {
-        case queued, spill, drop
+    private enum PushDecision: Equatable {
+        case queued, drop
+        /// Spill, and why.
+        case spill(String)
     }
 
     func push(_ batch: RecordBatch) throws(StepError) {
@@ -200,7 +206,7 @@ final class Subscription: BatchSource, Sendable {
                 if queue.spilledPending > 0 || queue.mustSpill {
                     state.queues[index].producerWaiting = nil
                     state.queues[index].mustSpill = false
-                    return .spill
+                    return .spill(queue.mustSpill ? "waiting for it would close a circle of waiting steps" : "earlier batches are in the file")
                 }
                 if queue.memoryBytes == 0 || queue.memoryBytes + size <= budget {
                     state.queues[index].producerWaiting = nil
@@ -210,13 +216,13 @@ final class Subscription: BatchSource, Sendable {
                 }
                 if !state.running.contains(queue.consumer) {
                     state.queues[index].producerWaiting = nil
-                    return .spill
+                    return .spill("it is not running yet")
                 }
                 if queue.producerWaiting == nil {
                     state.queues[index].producerWaiting = size
                     if Exchange.circle(through: index, in: state, budget: budget) != nil {
                         state.queues[index].producerWaiting = nil
-                        return .spill
+                        return .spill("waiting for it would close a circle of waiting steps")
                     }
                 }
                 return nil
@@ -227,14 +233,14 @@ final class Subscription: BatchSource, Sendable {
         switch decision {
         case .queued, .drop:
             break
-        case .spill:
-            try spill(batch)
+        case .spill(let reason):
+            try spill(batch, reason: reason)
         }
         try cancellation.check()
     }
 
     /// Appends `batch` to the spill file and queues a marker for it.
-    private func spill(_ batch: RecordBatch) throws(StepError) {
+    private func spill(_ batch: RecordBatch, reason: String) throws(StepError) {
         let written: Result<Bool, StepError> = spillWriter.withLock { file in
             do {
                 switch file {
@@ -253,12 +259,14 @@ final class Subscription: BatchSource, Sendable {
             }
         }
         guard try written.get() else { return }
-        exchange.change(index) { queue in
-            guard !queue.abandoned else { return }
+        let first = exchange.change(index) { queue -> Bool in
+            guard !queue.abandoned else { return false }
             queue.items.append(.spilled)
             queue.spilledPending += 1
             queue.spilledBatches += 1
+            return queue.spilledBatches == 1
         }
+        if first { exchange.onFirstSpill?(stepID, consumerID, reason) }
     }
 
     func finish(_ error: StepError?) {

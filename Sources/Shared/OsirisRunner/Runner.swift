@@ -520,7 +520,9 @@ private struct Plan {
     init(manifest: Manifest, directory: RunDirectory, options: RunOptions, cancellation: CancellationToken, events: RunEvents) {
         spillDirectory = directory.path + "/spill"
         try? FileSystem.createDirectories(spillDirectory)
-        exchange = Exchange(memoryBudget: options.queueBudget, cancellation: cancellation)
+        exchange = Exchange(memoryBudget: options.queueBudget, cancellation: cancellation) { [directory] producer, consumer, reason in
+            directory.log("output of step \(producer) spills to disk for step \(consumer): \(reason)")
+        }
         for step in manifest.steps {
             progress[step.id] = StepProgress(stepID: step.id, events: events, movement: DataMovement()) { [options] id, rows in
                 options.onProgress?("\(id): \(rows) rows")
