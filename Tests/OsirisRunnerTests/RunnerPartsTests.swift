@@ -50,6 +50,24 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: folder.path("b.batches")))
     }
 
+    /// Batches spilled before the reader started are read first; after that the producer waits for
+    /// the reader instead of sending the rest of the stream to disk.
+    @Test func aReaderThatStartsLateCatchesUpWithoutTheRestSpilling() throws {
+        let exchange = Exchange(memoryBudget: 1, cancellation: CancellationToken())
+        let subscription = Subscription(producer: "producer", consumer: "consumer", exchange: exchange, spillPath: folder.path("l.batches"))
+        subscription.declare(Schema([Field(name: "n", type: .int64)]))
+        for start in stride(from: 0, to: 30, by: 10) { try subscription.push(numbers(start..<(start + 10))) }
+        #expect(subscription.spilledBatches == 2)
+        exchange.started("consumer")
+        let producer = Thread {
+            for start in stride(from: 30, to: 200, by: 10) { try? subscription.push(numbers(start..<(start + 10))) }
+            subscription.finish(nil)
+        }
+        producer.start()
+        #expect(try drain(subscription, pause: 2_000) == (0..<200).map(Int64.init))
+        #expect(subscription.spilledBatches == 2)
+    }
+
     @Test func upstreamFailureReachesTheConsumer() throws {
         let exchange = Exchange(memoryBudget: 1 << 20, cancellation: CancellationToken())
         let subscription = Subscription(producer: "extract", consumer: "c", exchange: exchange, spillPath: folder.path("f.batches"))

@@ -32,9 +32,9 @@ final class DataMovement: Sendable {
 /// end while the step feeding its second input waits for room in the join's other queue, and the
 /// tee above both waits for that step. So the producer spills to a file instead when its reader is
 /// not running, and every wait is recorded as an edge "step A waits for step B": an edge that
-/// closes a circle makes one producer of the circle spill the batch it waits with. Once a queue
-/// has spilled, later batches follow through the file until the reader has caught up, to keep
-/// their order.
+/// closes a circle makes one producer of the circle spill the batch it waits with. Batches never
+/// overtake spilled ones: while a queue has unread spilled batches it counts as full, so its
+/// producer waits for the reader to catch up, or spills again where waiting is not safe.
 final class Exchange: Sendable {
     fileprivate struct Queue {
         enum Item {
@@ -58,6 +58,13 @@ final class Exchange: Sendable {
         var consumerWaiting = false
         /// Set to make the waiting producer spill, breaking a circle of waits.
         var mustSpill = false
+
+        /// Whether a batch of `size` bytes must wait (or spill): the queue holds other batches and
+        /// the budget would be passed, or spilled batches are still unread (later batches must
+        /// not overtake them).
+        func isFull(adding size: Int, budget: Int) -> Bool {
+            spilledPending > 0 || (memoryBytes > 0 && memoryBytes + size > budget)
+        }
     }
 
     fileprivate struct State {
@@ -118,8 +125,7 @@ final class Exchange: Sendable {
         // Each live wait is an edge from the waiting step to the step it waits for.
         var edges: [String: [(to: String, queue: Int, producerWaits: Bool)]] = [:]
         for (queueIndex, queue) in state.queues.enumerated() where !queue.abandoned {
-            if let size = queue.producerWaiting, queue.spilledPending == 0, queue.memoryBytes > 0,
-               queue.memoryBytes + size > budget {
+            if let size = queue.producerWaiting, queue.isFull(adding: size, budget: budget) {
                 edges[queue.producer, default: []].append((queue.consumer, queueIndex, true))
             }
             if queue.consumerWaiting, queue.items.isEmpty, !queue.finished {
@@ -203,16 +209,17 @@ final class Subscription: BatchSource, Sendable {
                     state.queues[index].producerWaiting = nil
                     return .drop
                 }
-                if queue.spilledPending > 0 || queue.mustSpill {
+                if !queue.isFull(adding: size, budget: budget) {
                     state.queues[index].producerWaiting = nil
                     state.queues[index].mustSpill = false
-                    return .spill(queue.mustSpill ? "waiting for it would close a circle of waiting steps" : "earlier batches are in the file")
-                }
-                if queue.memoryBytes == 0 || queue.memoryBytes + size <= budget {
-                    state.queues[index].producerWaiting = nil
                     state.queues[index].items.append(.batch(batch))
                     state.queues[index].memoryBytes += size
                     return .queued
+                }
+                if queue.mustSpill {
+                    state.queues[index].producerWaiting = nil
+                    state.queues[index].mustSpill = false
+                    return .spill("waiting for it would close a circle of waiting steps")
                 }
                 if !state.running.contains(queue.consumer) {
                     state.queues[index].producerWaiting = nil

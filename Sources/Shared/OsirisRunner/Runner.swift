@@ -219,6 +219,9 @@ public final class Runner: Sendable {
                 if cancellation.isCancelled, cancelledAt == nil { cancelledAt = MonotonicClock.milliseconds() }
                 let graceOver = cancelledAt.map { MonotonicClock.milliseconds() - $0 >= Self.abortGraceMilliseconds } ?? false
                 let (actions, done) = decide(directory: directory, graceOver: graceOver)
+                // Every step of this round counts as running before any of them sends a batch, so a
+                // producer does not spill to a reader that is about to start.
+                for case .start(let step) in actions { plan.exchange.started(step.id) }
                 for action in actions { perform(action, plan: plan, events: events, directory: directory) }
                 // A new interruption needs a deadline: go round once more to set it.
                 if done { return true }
@@ -291,7 +294,6 @@ public final class Runner: Sendable {
             for subscription in plan.inputs[step.id] ?? [] { subscription.abandon() }
             plan.tees[step.id]?.finish(StepError(.cancelled, "interrupted"))
         case .start(let step):
-            plan.exchange.started(step.id)
             startThread { [self] in
                 let state = self.execute(step, plan: plan, events: events, directory: directory)
                 plan.exchange.stopped(step.id)
