@@ -204,28 +204,28 @@ final class Subscription: BatchSource, Sendable {
         let cancellation = exchange.cancellation
         let decision = exchange.signal.wait { () -> PushDecision? in
             let decision = exchange.state.withLock { state -> PushDecision? in
-                let queue = state.queues[index]
-                if queue.abandoned || cancellation.isCancelled {
+                // Fields are read one by one: a copy of the queue would make the append copy its items.
+                if state.queues[index].abandoned || cancellation.isCancelled {
                     state.queues[index].producerWaiting = nil
                     return .drop
                 }
-                if !queue.isFull(adding: size, budget: budget) {
+                if !state.queues[index].isFull(adding: size, budget: budget) {
                     state.queues[index].producerWaiting = nil
                     state.queues[index].mustSpill = false
                     state.queues[index].items.append(.batch(batch))
                     state.queues[index].memoryBytes += size
                     return .queued
                 }
-                if queue.mustSpill {
+                if state.queues[index].mustSpill {
                     state.queues[index].producerWaiting = nil
                     state.queues[index].mustSpill = false
                     return .spill("waiting for it would close a circle of waiting steps")
                 }
-                if !state.running.contains(queue.consumer) {
+                if !state.running.contains(state.queues[index].consumer) {
                     state.queues[index].producerWaiting = nil
                     return .spill("it is not running yet")
                 }
-                if queue.producerWaiting == nil {
+                if state.queues[index].producerWaiting == nil {
                     state.queues[index].producerWaiting = size
                     if Exchange.circle(through: index, in: state, budget: budget) != nil {
                         state.queues[index].producerWaiting = nil
