@@ -1,7 +1,6 @@
 import OsirisCore
 import OsirisData
 import OsirisDrivers
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -12,7 +11,7 @@ import Musl
 /// (DESIGN.md §7.4): a batch handed to the step by an input, a batch it sent to its readers, a file
 /// it created or rows it committed. What the driver says it read does not count.
 final class DataMovement: Sendable {
-    private let first = Mutex<String?>(nil)
+    private let first = TrackedMutex<String?>(nil)
 
     /// Records that data moved; the first reason is kept.
     func record(_ reason: @autoclosure () -> String) {
@@ -72,7 +71,7 @@ final class Exchange: Sendable {
         var running: Set<String> = []
     }
 
-    fileprivate let state = Mutex(State())
+    fileprivate let state = TrackedMutex(State())
     fileprivate let signal = ChangeSignal()
     let cancellation: CancellationToken
     /// The memory one queue may hold.
@@ -164,8 +163,8 @@ final class Subscription: BatchSource, Sendable {
     private let spillPath: String
     /// What the consumer was handed, for its retry decision.
     private let movement: DataMovement?
-    private let spillWriter = Mutex<SpillFile<BatchSpillWriter>>(.none)
-    private let spillReader = Mutex<SpillFile<BatchSpillReader>>(.none)
+    private let spillWriter = TrackedMutex<SpillFile<BatchSpillWriter>>(.none)
+    private let spillReader = TrackedMutex<SpillFile<BatchSpillReader>>(.none)
 
     /// A spill file that is not opened yet, open, or closed for good.
     private enum SpillFile<Handle> {

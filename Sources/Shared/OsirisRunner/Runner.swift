@@ -2,7 +2,6 @@ import OML
 import OsirisCore
 import OsirisData
 import OsirisDrivers
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -62,9 +61,9 @@ public struct RunOutcome: Sendable {
 /// data streams between them, up to `jobs` at a time; a failed step fails the steps that need it
 /// while independent branches finish; every step is reported as events.
 ///
-/// The scheduler's state lives in one `Mutex`; events are written after it is released, so a slow
-/// standard output never holds up scheduling, and waits wake on a `ChangeSignal` (a step ended, the
-/// run was interrupted) instead of polling.
+/// The scheduler's state lives in one `TrackedMutex` (a `Synchronization.Mutex`); events are written
+/// after it is released, so a slow standard output never holds up scheduling, and waits wake on a
+/// `ChangeSignal` (a step ended, the run was interrupted) instead of polling.
 public final class Runner: Sendable {
     private enum State: Equatable {
         case pending, running, succeeded, failed, skipped
@@ -102,7 +101,7 @@ public final class Runner: Sendable {
     private let cancellation: CancellationToken
     private let masker: SecretMasker
     private let drivers: DriverRegistry
-    private let schedule = Mutex(Schedule())
+    private let schedule = TrackedMutex(Schedule())
     private let changes = ChangeSignal()
 
     /// How long an interrupted run waits for its steps to stop (a read blocked on a pipe cannot be
@@ -492,9 +491,9 @@ public final class Runner: Sendable {
 /// The run's event stream, closed by `run_end`: a step abandoned after an interruption that wakes
 /// up later cannot write after the last event.
 final class RunEvents: Sendable {
-    private let stream: Mutex<EventStream?>
+    private let stream: TrackedMutex<EventStream?>
 
-    init(_ stream: EventStream) { self.stream = Mutex(stream) }
+    init(_ stream: EventStream) { self.stream = TrackedMutex(stream) }
 
     /// Emits one event unless the run has ended.
     func emit(_ event: String, _ fields: [String: JSONValue] = [:]) {

@@ -1,6 +1,5 @@
 import OsirisCore
 import OsirisDrivers
-import Synchronization
 
 /// Counts one step's rows and bytes and emits `step_progress` at most about once a second.
 final class StepProgress: ProgressReporter, Sendable {
@@ -23,7 +22,7 @@ final class StepProgress: ProgressReporter, Sendable {
     let movement: DataMovement
     private let events: RunEvents
     private let onTick: @Sendable (String, Int) -> Void
-    private let state = Mutex(Totals())
+    private let state = TrackedMutex(Totals())
 
     init(stepID: String, events: RunEvents, movement: DataMovement, onTick: @escaping @Sendable (String, Int) -> Void) {
         self.stepID = stepID
