@@ -184,7 +184,7 @@ public struct Manifest: Sendable, Equatable {
         return path + ".manifest.json"
     }
 
-    /// Reads a manifest from JSON and validates it (`validate(registry:)`), and checks that its
+    /// Reads a manifest from JSON and validates it (`validate(registry:path:)`), and checks that its
     /// `manifest_fp` is the hash of what it holds, so a hand-edited manifest is refused.
     public static func decode(
         _ json: JSONValue, path: String, registry: ComponentRegistry = .builtin
