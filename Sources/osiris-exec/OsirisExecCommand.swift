@@ -4,6 +4,7 @@ import OsirisCLI
 import OsirisCore
 import OsirisDrivers
 import OsirisRunner
+import Synchronization
 
 /// `osiris-exec`: runs a manifest and reports every step as JSON lines on stdout (DESIGN.md §7).
 struct OsirisExecCommand: ParsableCommand {
@@ -13,10 +14,13 @@ struct OsirisExecCommand: ParsableCommand {
         discussion: """
             Runs MANIFEST (from oml-compile; '-' or no MANIFEST reads standard input). Events go to \
             standard output one JSON object per line and to DIR/<run_id>/events.jsonl; a human log goes \
-            to osiris.log beside it. Exit status: 0 success, 1 a step failed, 64 usage error, 65 the \
-            manifest does not decode, 66 it is missing, 69 a server is unreachable, 73 the run directory \
-            cannot be created, 75 a temporary error outlived its retries, 77 credentials rejected, 78 \
-            configuration (unset variable, unknown alias), 130/143 interrupted.
+            to osiris.log beside it. A failed run prints one line per failed step on standard error. \
+            When standard output is closed early the run goes on, recorded in events.jsonl. Exit status: \
+            0 success, 1 a step failed (or its component has no driver in this build), 64 usage error, \
+            65 the manifest does not decode or is invalid (edited after oml-compile, a cycle, an unknown \
+            component...), 66 it is missing, 69 a server is unreachable, 70 internal error, 73 the run \
+            directory cannot be created, 75 a temporary error outlived its retries, 77 credentials \
+            rejected, 78 configuration (unset variable, unknown alias), 130/143 interrupted.
             """,
         version: "osiris-exec \(osirisVersion)")
 
@@ -71,27 +75,36 @@ struct OsirisExecCommand: ParsableCommand {
         }
         let runner = Runner(manifest: plan, options: options, cancellation: cancellation, masker: masker)
         let outcome = try runner.run()
+        if terminal { try? FileDescriptorOutput.standardError.write("\r\u{1B}[K") }
+        // Scripts and CI logs see why a run failed without opening the run directory; steps that
+        // were only interrupted are left out.
+        for failure in outcome.failedSteps where outcome.status == "failed" || failure.code != "CANCELLED" {
+            let message = failure.message.split(whereSeparator: \.isNewline).joined(separator: " ")
+            ToolRunner.reportError(tool: "osiris-exec", "step '\(failure.stepID)' failed: \(failure.code): \(message)")
+        }
         if terminal {
-            try? FileDescriptorOutput.standardError.write("\r\u{1B}[Kosiris-exec: run \(outcome.runID) \(outcome.status) (\(outcome.directory))\n")
+            let rootCause = outcome.failedSteps.first { !["UPSTREAM_FAILED", "CANCELLED"].contains($0.code) } ?? outcome.failedSteps.first
+            let cause = outcome.status == "failed" ? rootCause.map { " at step '\($0.stepID)'" } ?? "" : ""
+            try? FileDescriptorOutput.standardError.write("osiris-exec: run \(outcome.runID) \(outcome.status)\(cause) (\(outcome.directory))\n")
         }
         return outcome.exitStatus
     }
 }
 
 /// Standard output for events: once the reader goes away (EPIPE) it stops writing there, and the
-/// run goes on with events.jsonl as its record.
-final class ClosablePipeSink: EventSink, @unchecked Sendable {
+/// run goes on with events.jsonl as its record (osiris-exec(1), "Standard output").
+final class ClosablePipeSink: EventSink, Sendable {
     private let output: FileDescriptorOutput
-    private var closed = false
+    private let closed = Atomic(false)
 
     init(descriptor: Int32) { output = FileDescriptorOutput(descriptor: descriptor) }
 
     func write(line: [UInt8]) throws {
-        guard !closed else { return }
+        guard !closed.load(ordering: .relaxed) else { return }
         do {
             try output.write(line)
         } catch {
-            closed = true
+            closed.store(true, ordering: .relaxed)
         }
     }
 }

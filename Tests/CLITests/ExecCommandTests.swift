@@ -3,10 +3,14 @@ import Testing
 
 /// `osiris-exec` end to end, with no server: files and SQLite.
 @Suite struct ExecCommandTests {
-    let folder: URL = {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("osiris-exec-tests-\(UUID().uuidString)")
-        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
+    private let temporary = ExecTestFolder()
+    var folder: URL { temporary.url }
+
+    /// The sqlite3 shell, found on PATH.
+    static let sqlite3: String = {
+        let directories = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":")
+        let found = directories.map { "\($0)/sqlite3" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+        return found ?? "sqlite3"
     }()
 
     func write(_ name: String, _ text: String) throws {
@@ -86,7 +90,7 @@ import Testing
 
             """)
         // The SQLite target holds the typed rows, NULL and empty string kept apart.
-        let rows = try ToolHarness.run("/usr/bin/sqlite3", [folder.appendingPathComponent("out.db").path,
+        let rows = try ToolHarness.run(Self.sqlite3, [folder.appendingPathComponent("out.db").path,
             "SELECT id, typeof(id), quote(note), typeof(score) FROM people ORDER BY id"])
         #expect(rows.stdout == "1|integer|NULL|real\n2|integer|''|integer\n3|integer|'line one\nline two'|real\n4|integer|'😀 emoji'|integer\n5|integer|'007'|real\n")
     }
@@ -183,6 +187,8 @@ import Testing
         #expect(events.last?["exit_code"] as? Int == 1)
         #expect(try read("b.csv") == "a\n1\n2\n")
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("a.csv").path))
+        // One line per failed step on stderr, though it is not a terminal.
+        #expect(result.stderr == "osiris-exec: error: step 'missing' failed: RUN: \(error["message"] as? String ?? "")\n")
     }
 
     @Test func resumeSkipsTheCommittedWriter() throws {
@@ -209,7 +215,7 @@ import Testing
         #expect(skipped.first?["reason"] as? String == "resumed")
         #expect(events.contains { $0["event"] as? String == "step_complete" && $0["step_id"] as? String == "write-late" })
         // The committed append did not run twice.
-        let rows = try ToolHarness.run("/usr/bin/sqlite3", [folder.appendingPathComponent("out.db").path, "SELECT count(*) FROM t"])
+        let rows = try ToolHarness.run(Self.sqlite3, [folder.appendingPathComponent("out.db").path, "SELECT count(*) FROM t"])
         #expect(rows.stdout == "1\n")
         // The events file holds both runs with one sequence.
         let all = try ToolHarness.jsonLines(try read("runs/\(runID)/events.jsonl"))
@@ -283,10 +289,14 @@ import Testing
               - {id: write, component: filesystem.csv_writer, mode: write, needs: [duck], config: {path: out.csv}}
             """)
         #expect(result.status == 1)
-        let failed = try ToolHarness.jsonLines(result.stdout).first { $0["event"] as? String == "step_failed" }
-        let error = try #require(failed?["error"] as? [String: Any])
+        let events = try ToolHarness.jsonLines(result.stdout)
+        // Refused before any step ran: the extract did not run first.
+        #expect(events.map { $0["event"] as? String ?? "" } == ["run_start", "step_failed", "run_end"])
+        let error = try #require(events[1]["error"] as? [String: Any])
+        #expect(events[1]["step_id"] as? String == "duck")
         #expect(error["code"] as? String == "RUN")
-        #expect((error["message"] as? String)?.contains("sqlite.processor") == true)
+        #expect((error["message"] as? String)?.contains("'component: sqlite.processor'") == true)
+        #expect(result.stderr.hasPrefix("osiris-exec: error: step 'duck' failed: RUN: component 'duckdb.processor' cannot run in this build"))
     }
 
     @Test func oneJobStillStreamsThroughSpills() throws {
@@ -347,9 +357,10 @@ import Testing
               - {id: read, component: filesystem.csv_extractor, mode: read, config: {path: feed.csv}}
               - {id: copy, component: filesystem.csv_writer, mode: write, needs: [read], config: {path: target.csv}}
               - {id: load, component: sqlite.writer, mode: write, needs: [read], config: {path: target.db, table: t}}
+              - {id: later, component: filesystem.csv_extractor, mode: read, config: {path: target.csv}}
             """)
         #expect(try ToolHarness.run("oml-compile", ["p.oml", "-o", "p.manifest.json"], in: folder).status == 0)
-        _ = try ToolHarness.run("/usr/bin/sqlite3", [folder.appendingPathComponent("target.db").path, "CREATE TABLE t (n INTEGER, text TEXT); INSERT INTO t VALUES (42, 'kept');"])
+        _ = try ToolHarness.run(Self.sqlite3, [folder.appendingPathComponent("target.db").path, "CREATE TABLE t (n INTEGER, text TEXT); INSERT INTO t VALUES (42, 'kept');"])
 
         let (process, events) = try startExec(["--jobs", "3"])
         let feed = try #require(FileHandle(forWritingAtPath: fifo.path))
@@ -376,8 +387,11 @@ import Testing
         #expect(lines.last?["exit_code"] as? Int == Int(status))
         let failed = lines.filter { $0["event"] as? String == "step_failed" }.compactMap { $0["step_id"] as? String }
         #expect(Set(failed) == ["read", "copy", "load"])
+        // 'later' never started (three jobs were busy): it gets no event at all, no step_skipped.
+        #expect(!lines.contains { $0["step_id"] as? String == "later" })
+        #expect(!lines.contains { $0["event"] as? String == "step_skipped" })
         #expect(try read("target.csv") == "the old content\n")
-        let rows = try ToolHarness.run("/usr/bin/sqlite3", [folder.appendingPathComponent("target.db").path, "SELECT n, text FROM t"])
+        let rows = try ToolHarness.run(Self.sqlite3, [folder.appendingPathComponent("target.db").path, "SELECT n, text FROM t"])
         #expect(rows.stdout == "42|kept\n")
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: folder.path)
             .filter { $0.contains(".osiris-") || $0.hasSuffix("-journal") || $0.hasSuffix("-wal") }
@@ -416,4 +430,136 @@ import Testing
         let status = try String(contentsOf: folder.appendingPathComponent("runs/\(runID)/status.json"), encoding: .utf8)
         #expect(status.contains("\"status\":\"aborted\""))
     }
+
+    /// Runs osiris-exec on `manifest` in the test folder, killing it after `limit` seconds so a hang
+    /// fails the test instead of stopping the suite; returns the run and how long it took.
+    func execBounded(_ arguments: [String], limit: TimeInterval = 20) throws -> (status: Int32, reason: Process.TerminationReason, stderr: String, seconds: TimeInterval) {
+        let process = Process()
+        process.executableURL = ToolHarness.binDirectory.appendingPathComponent("osiris-exec")
+        process.arguments = arguments
+        process.currentDirectoryURL = folder
+        let errors = folder.appendingPathComponent("stderr.out")
+        #expect(FileManager.default.createFile(atPath: errors.path, contents: nil))
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = try FileHandle(forWritingTo: errors)
+        let started = Date()
+        try process.run()
+        while process.isRunning, Date().timeIntervalSince(started) < limit { usleep(5_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        return (process.terminationStatus, process.terminationReason, try read("stderr.out"), Date().timeIntervalSince(started))
+    }
+
+    static let threeSteps = """
+        oml_version: "0.1.0"
+        name: edited
+        steps:
+          - {id: read, component: filesystem.csv_extractor, mode: read, config: {path: in.csv}}
+          - {id: shape, component: sqlite.processor, mode: transform, needs: [read], config: {query: "SELECT * FROM input_df"}}
+          - {id: write, component: filesystem.csv_writer, mode: write, needs: [shape], config: {path: out.csv}}
+        """
+
+    /// A manifest edited by hand: each edit keeps the old manifest_fp.
+    static let edits: [(String, @Sendable ([String: Any]) -> [String: Any])] = [
+        ("step id 'read' is used twice (steps[0] and steps[2])", { editStep($0, 2) { $0["id"] = "read" } }),
+        ("step 'read' uses unknown component 'filesystem.csv_extractr'; did you mean 'filesystem.csv_extractor'?",
+         { editStep($0, 0) { $0["component"] = "filesystem.csv_extractr" } }),
+        ("step 'read' has mode 'read', which is not one of 'extract', 'write', 'transform'", { editStep($0, 0) { $0["mode"] = "read" } }),
+        ("step 'read' has mode 'write', but component 'filesystem.csv_extractor' supports only 'extract'",
+         { editStep($0, 0) { $0["mode"] = "write" } }),
+        ("step 'write' needs unknown step 'nowhere'", { editStep($0, 2) { $0["needs"] = ["nowhere"] } }),
+        ("steps 'read' -> 'write' -> 'shape' -> 'read' need each other in a cycle", { editStep($0, 0) { $0["needs"] = ["write"] } }),
+        ("steps 'read' -> 'read' need each other in a cycle", { editStep($0, 0) { $0["needs"] = ["read"] } }),
+        ("'order' puts step 'write' at level 0, not after 'shape' (level 1), which it needs", { manifest in
+            var manifest = manifest
+            manifest["order"] = [["read", "write"], ["shape"]]
+            return manifest
+        }),
+        ("step 'shape' is missing from 'order'", { manifest in
+            var manifest = manifest
+            manifest["order"] = [["read"], ["write"]]
+            return manifest
+        }),
+        ("step 'read' has retry.attempts 0; it must be at least 1", { editStep($0, 0) { $0["retry"] = ["attempts": 0, "backoff_ms": 500] } }),
+        ("step 'read' has retry.backoff_ms -5; it must not be negative", { editStep($0, 0) { $0["retry"] = ["attempts": 3, "backoff_ms": -5] } }),
+        ("step 'read': 'config' must be an object, not a string", { editStep($0, 0) { $0["config"] = "in.csv" } }),
+        ("'manifest_fp' does not match the manifest's content, so it was changed after oml-compile wrote it; edit the pipeline's OML instead and compile it again: oml-compile FILE -o p.manifest.json",
+         { editStep($0, 0) { $0["config"] = ["path": "other.csv"] } }),
+    ]
+
+    static func editStep(_ manifest: [String: Any], _ index: Int, _ change: (inout [String: Any]) -> Void) -> [String: Any] {
+        var manifest = manifest
+        var steps = manifest["steps"] as! [[String: Any]]
+        change(&steps[index])
+        manifest["steps"] = steps
+        return manifest
+    }
+
+    @Test(arguments: 0..<edits.count)
+    func handEditedManifestsAreRefusedWith65NamingTheStep(edit: Int) throws {
+        let (expected, change) = Self.edits[edit]
+        try write("in.csv", "a\n1\n")
+        try write("p.oml", Self.threeSteps)
+        #expect(try ToolHarness.run("oml-compile", ["p.oml", "-o", "p.manifest.json"], in: folder).status == 0)
+        let manifest = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("p.manifest.json"))) as? [String: Any])
+        try JSONSerialization.data(withJSONObject: change(manifest)).write(to: folder.appendingPathComponent("p.manifest.json"))
+        let result = try execBounded(["p.manifest.json", "--run-dir", "runs"])
+        #expect(result.reason == .exit)
+        #expect(result.status == 65)
+        #expect(result.seconds < 2)
+        #expect(result.stderr == "osiris-exec: error: p.manifest.json: \(expected)\n")
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("runs").path))
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("out.csv").path))
+    }
+
+    /// The fingerprint covers the content, not the bytes: the same manifest written another way runs.
+    @Test func aReformattedButUnchangedManifestRuns() throws {
+        try write("in.csv", "a\n1\n")
+        try write("p.oml", Self.threeSteps)
+        #expect(try ToolHarness.run("oml-compile", ["p.oml", "-o", "p.manifest.json"], in: folder).status == 0)
+        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("p.manifest.json")))
+        try JSONSerialization.data(withJSONObject: manifest, options: [.prettyPrinted]).write(to: folder.appendingPathComponent("p.manifest.json"))
+        let result = try execBounded(["p.manifest.json", "--run-dir", "runs"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try read("out.csv") == "a\n1\n")
+    }
+
+    /// EPIPE: a reader of the events that goes away does not stop the run (osiris-exec(1)).
+    @Test func aClosedStandardOutputLetsTheRunFinish() throws {
+        try write("in.csv", "a\n1\n2\n")
+        try write("p.oml", Self.threeSteps)
+        #expect(try ToolHarness.run("oml-compile", ["p.oml", "-o", "p.manifest.json"], in: folder).status == 0)
+        let pipe = Pipe()
+        let process = Process()
+        process.executableURL = ToolHarness.binDirectory.appendingPathComponent("osiris-exec")
+        process.arguments = ["p.manifest.json", "--run-dir", "runs"]
+        process.currentDirectoryURL = folder
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        // No reader at all: the first event already meets EPIPE.
+        try pipe.fileHandleForReading.close()
+        try process.run()
+        try pipe.fileHandleForWriting.close()
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit)
+        #expect(process.terminationStatus == 0)
+        #expect(try read("out.csv") == "a\n1\n2\n")
+        let runs = try FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent("runs").path)
+        let events = try ToolHarness.jsonLines(try read("runs/\(try #require(runs.first))/events.jsonl"))
+        #expect(events.first?["event"] as? String == "run_start")
+        #expect(events.last?["event"] as? String == "run_end")
+        #expect(events.last?["status"] as? String == "success")
+    }
+}
+
+/// A temporary folder removed when the suite value goes away.
+private final class ExecTestFolder: Sendable {
+    let url: URL
+
+    init() {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("osiris-exec-tests-\(UUID().uuidString)")
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(at: url) }
 }

@@ -117,7 +117,7 @@ let paramsPipeline = """
             """)
         #expect(manifest.steps.map(\.id) == ["a", "b", "j", "w"])
         #expect(manifest.steps.map(\.needs) == [[], [], ["b", "a"], ["j"]])
-        #expect(manifest.steps.map(\.mode) == ["extract", "extract", "transform", "write"])
+        #expect(manifest.steps.map(\.mode.rawValue) == ["extract", "extract", "transform", "write"])
         #expect(manifest.order == [["a", "b"], ["j"], ["w"]])
         #expect(manifest.steps.map(\.retry.attempts) == [3, 3, 1, 3])
     }

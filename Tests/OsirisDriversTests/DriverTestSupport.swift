@@ -62,7 +62,7 @@ func batch(_ schema: Schema, _ rows: [[Value]]) -> RecordBatch {
 /// A step context for a driver test.
 func context(_ component: String, mode: String, config: JSONValue, folder: URL) -> StepContext {
     StepContext(
-        step: ManifestStep(id: "step", component: component, mode: mode, needs: [], connection: nil, config: config,
+        step: ManifestStep(id: "step", component: component, mode: ManifestStep.Mode(rawValue: mode)!, needs: [], connection: nil, config: config,
                            retry: RetryPolicy(attempts: 1, backoffMilliseconds: 0)),
         connection: nil, cancellation: CancellationToken(), progress: RecordingProgress(),
         temporaryDirectory: folder.path, memoryBudget: 64 << 20, masker: SecretMasker())

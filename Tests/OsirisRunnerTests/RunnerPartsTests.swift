@@ -7,11 +7,7 @@ import OsirisDrivers
 import Testing
 
 @Suite struct SubscriptionTests {
-    let folder: URL = {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("osiris-runner-\(UUID().uuidString)")
-        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }()
+    let folder = TemporaryFolder()
 
     func numbers(_ range: Range<Int>) -> RecordBatch {
         var builder = BatchBuilder(schema: Schema([Field(name: "n", type: .int64)]), capacity: range.count)
@@ -19,25 +15,62 @@ import Testing
         return builder.finish()
     }
 
-    @Test func aConsumerThatIsNotReadingMakesTheProducerSpillInOrder() throws {
-        let subscription = Subscription(
-            stepID: "producer", memoryBudget: 1, spillPath: folder.appendingPathComponent("s.batches").path,
-            cancellation: CancellationToken())
+    func drain(_ subscription: Subscription, pause: UInt32 = 0) throws -> [Int64] {
+        var seen: [Int64] = []
+        while let batch = try subscription.next() {
+            for row in 0..<batch.count { seen.append(batch.columns[0].int64(row)) }
+            if pause > 0 { usleep(pause) }
+        }
+        return seen
+    }
+
+    @Test func aConsumerThatIsNotRunningMakesTheProducerSpillInOrder() throws {
+        let exchange = Exchange(memoryBudget: 1, cancellation: CancellationToken())
+        let subscription = Subscription(producer: "producer", consumer: "consumer", exchange: exchange, spillPath: folder.path("s.batches"))
         subscription.declare(Schema([Field(name: "n", type: .int64)]))
         for start in stride(from: 0, to: 50, by: 10) { try subscription.push(numbers(start..<(start + 10))) }
         subscription.finish(nil)
         #expect(subscription.spilledBatches == 4)
-        var seen: [Int64] = []
-        while let batch = try subscription.next() {
-            for row in 0..<batch.count { seen.append(batch.columns[0].int64(row)) }
+        #expect(try drain(subscription) == (0..<50).map(Int64.init))
+    }
+
+    /// A running reader slower than its producer holds the producer back instead of making it spill.
+    @Test func aSlowRunningConsumerGetsBackpressureNotSpills() throws {
+        let exchange = Exchange(memoryBudget: 1, cancellation: CancellationToken())
+        let subscription = Subscription(producer: "producer", consumer: "consumer", exchange: exchange, spillPath: folder.path("b.batches"))
+        exchange.started("consumer")
+        subscription.declare(Schema([Field(name: "n", type: .int64)]))
+        let producer = Thread {
+            for start in stride(from: 0, to: 200, by: 10) { try? subscription.push(numbers(start..<(start + 10))) }
+            subscription.finish(nil)
         }
-        #expect(seen == (0..<50).map(Int64.init))
+        producer.start()
+        #expect(try drain(subscription, pause: 5_000) == (0..<200).map(Int64.init))
+        #expect(subscription.spilledBatches == 0)
+        #expect(!FileManager.default.fileExists(atPath: folder.path("b.batches")))
+    }
+
+    /// Batches spilled before the reader started are read first; after that the producer waits for
+    /// the reader instead of sending the rest of the stream to disk.
+    @Test func aReaderThatStartsLateCatchesUpWithoutTheRestSpilling() throws {
+        let exchange = Exchange(memoryBudget: 1, cancellation: CancellationToken())
+        let subscription = Subscription(producer: "producer", consumer: "consumer", exchange: exchange, spillPath: folder.path("l.batches"))
+        subscription.declare(Schema([Field(name: "n", type: .int64)]))
+        for start in stride(from: 0, to: 30, by: 10) { try subscription.push(numbers(start..<(start + 10))) }
+        #expect(subscription.spilledBatches == 2)
+        exchange.started("consumer")
+        let producer = Thread {
+            for start in stride(from: 30, to: 200, by: 10) { try? subscription.push(numbers(start..<(start + 10))) }
+            subscription.finish(nil)
+        }
+        producer.start()
+        #expect(try drain(subscription, pause: 2_000) == (0..<200).map(Int64.init))
+        #expect(subscription.spilledBatches == 2)
     }
 
     @Test func upstreamFailureReachesTheConsumer() throws {
-        let subscription = Subscription(
-            stepID: "extract", memoryBudget: 1 << 20, spillPath: folder.appendingPathComponent("f.batches").path,
-            cancellation: CancellationToken())
+        let exchange = Exchange(memoryBudget: 1 << 20, cancellation: CancellationToken())
+        let subscription = Subscription(producer: "extract", consumer: "c", exchange: exchange, spillPath: folder.path("f.batches"))
         subscription.finish(StepError(.run, "disk on fire"))
         do {
             _ = try subscription.schema()
@@ -48,18 +81,40 @@ import Testing
         }
     }
 
-    @Test func cancellationWakesAWaitingConsumer() {
+    @Test func cancellationWakesAWaitingConsumerAtOnce() {
         let token = CancellationToken()
-        let subscription = Subscription(stepID: "p", memoryBudget: 1 << 20, spillPath: folder.appendingPathComponent("c.batches").path, cancellation: token)
+        let exchange = Exchange(memoryBudget: 1 << 20, cancellation: token)
+        let subscription = Subscription(producer: "p", consumer: "c", exchange: exchange, spillPath: folder.path("c.batches"))
         subscription.declare(Schema([]))
-        DispatchQueue.global().asyncAfter(deadline: .now() + 0.1) { token.cancel(status: .terminated) }
+        cancel(token, after: 100_000, status: .terminated)
+        let started = Date()
         do {
             _ = try subscription.next()
             Issue.record("returned without data")
         } catch {
             #expect(error.code == .cancelled)
         }
+        #expect(Date().timeIntervalSince(started) < 0.4)
         #expect(token.exitStatus == .terminated)
+    }
+
+    @Test func cancellationWakesAWaitingProducer() {
+        let token = CancellationToken()
+        let exchange = Exchange(memoryBudget: 1, cancellation: token)
+        let subscription = Subscription(producer: "p", consumer: "c", exchange: exchange, spillPath: folder.path("p.batches"))
+        exchange.started("c")
+        subscription.declare(Schema([Field(name: "n", type: .int64)]))
+        cancel(token, after: 100_000)
+        let started = Date()
+        do {
+            try subscription.push(numbers(0..<10))
+            try subscription.push(numbers(10..<20))
+            Issue.record("a full queue took a second batch")
+        } catch {
+            #expect(error.code == .cancelled)
+        }
+        #expect(Date().timeIntervalSince(started) < 0.4)
+        #expect(subscription.spilledBatches == 0)
     }
 }
 
@@ -100,7 +155,7 @@ import Testing
             """.utf8), path: "conf/osiris_connections.yaml")
         let masker = SecretMasker()
         let resolver = ConnectionResolver(connections: connections, searched: "test", environment: ["PW": "pw-value"], masker: masker)
-        let step = ManifestStep(id: "e", component: "postgres.extractor", mode: "extract", needs: [], connection: nil,
+        let step = ManifestStep(id: "e", component: "postgres.extractor", mode: .extract, needs: [], connection: nil,
                                 config: [:], retry: RetryPolicy(attempts: 1, backoffMilliseconds: 0))
         let resolved = try #require(try resolver.resolve(step, family: "postgres"))
         #expect(resolved.reference == "@pg.shop")

@@ -8,7 +8,7 @@ import Synchronization
 import Testing
 
 /// An extractor that fails with a given error a number of times, then yields one row.
-final class FlakyExtractor: Extractor, @unchecked Sendable {
+final class FlakyExtractor: Extractor, Sendable {
     let failures: Int
     let error: StepError
     let calls = Mutex(0)
@@ -23,72 +23,35 @@ final class FlakyExtractor: Extractor, @unchecked Sendable {
             value += 1
             return value
         }
-        if call <= failures { throw error }
-        let schema = Schema([Field(name: "n", type: .int64)])
-        try output.start(schema: schema)
-        var builder = BatchBuilder(schema: schema, capacity: 1)
-        builder.columns[0].append(Int64(call))
-        let batch = builder.finish()
+        // What a driver reports reading does not stop a retry: only what the runner saw move.
         context.progress.read(rows: 1, bytes: 8)
-        try output.send(batch)
-    }
-}
-
-/// A writer that reads everything and counts the rows.
-struct CountingWriter: Writer {
-    func write(_ context: StepContext, input: any BatchSource) throws(StepError) {
-        _ = try input.schema()
-        var rows = 0
-        while let batch = try input.next() { rows += batch.count }
-        context.progress.wrote(rows: rows, bytes: rows * 8)
+        if call <= failures { throw error }
+        try output.start(schema: numberSchema)
+        try output.send(numbers(call..<(call + 1)))
     }
 }
 
 @Suite struct RunnerTests {
-    let folder: URL = {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("osiris-runner-\(UUID().uuidString)")
-        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }()
-
-    func manifest(attempts: Int) -> Manifest {
-        Manifest(
-            name: "retry", omlVersion: "0.1.0", profile: "default", description: nil, metadata: [:], params: [:],
-            steps: [
-                ManifestStep(id: "read", component: "test.flaky", mode: "extract", needs: [], connection: nil, config: [:],
-                             retry: RetryPolicy(attempts: attempts, backoffMilliseconds: 1)),
-                ManifestStep(id: "write", component: "test.counting", mode: "write", needs: ["read"], connection: nil, config: [:],
-                             retry: RetryPolicy(attempts: 1, backoffMilliseconds: 1)),
-            ],
-            order: [["read"], ["write"]], fingerprints: ["manifest_fp": "sha256:" + String(repeating: "0", count: 64)],
-            toolchain: [:])
-    }
+    let folder = TemporaryFolder()
 
     func run(_ extractor: FlakyExtractor, attempts: Int) throws -> (RunOutcome, [JSONValue]) {
-        let sink = MemoryEventSink()
-        let masker = SecretMasker()
-        var options = RunOptions(resolver: ConnectionResolver(connections: nil, searched: "", environment: [:], masker: masker))
-        options.runDirectoryParent = folder.path
-        options.eventSinks = [sink]
-        let drivers = DriverRegistry(drivers: ["test.flaky": .extractor(extractor), "test.counting": .writer(CountingWriter())])
-        let outcome = try Runner(manifest: manifest(attempts: attempts), options: options, cancellation: CancellationToken(),
-                                 masker: masker, drivers: drivers).run()
-        return (outcome, sink.events)
+        try runSteps(
+            [testStep("read", "test.flaky", .extract, attempts: attempts), testStep("write", "test.counting", .write, needs: ["read"])],
+            drivers: ["test.flaky": .extractor(extractor), "test.counting": .writer(CountingWriter())], folder: folder)
     }
 
     @Test func aRetryableErrorIsRetriedThenSucceeds() throws {
         let extractor = FlakyExtractor(failures: 2, error: StepError(.connection, "connection refused"))
         let (outcome, events) = try run(extractor, attempts: 3)
         #expect(outcome.exitStatus == .success)
-        let names = events.compactMap { $0["event"]?.stringValue }
-        #expect(names.filter { $0 == "step_retry" }.count == 2)
-        let retry = try #require(events.first { $0["event"] == "step_retry" })
+        #expect(events.named("step_retry").count == 2)
+        let retry = try #require(events.named("step_retry").first)
         #expect(retry["attempt"] == 1)
         #expect(retry["error"]?["code"] == "CONNECTION")
         #expect(retry["error"]?["retryable"] == true)
-        let starts = events.filter { $0["event"] == "step_start" && $0["step_id"] == "read" }
-        #expect(starts.compactMap { $0["attempt"]?.intValue } == [1, 2, 3])
+        #expect(events.named("step_start", step: "read").compactMap { $0["attempt"]?.intValue } == [1, 2, 3])
         #expect(events.last?["rows_written"] == 1)
+        #expect(outcome.failedSteps.isEmpty)
     }
 
     @Test(arguments: [
@@ -100,11 +63,12 @@ struct CountingWriter: Writer {
         let (outcome, events) = try run(extractor, attempts: 2)
         #expect(outcome.exitStatus == status)
         #expect(outcome.status == "failed")
-        let retries = events.filter { $0["event"] == "step_retry" }.count
+        let retries = events.named("step_retry").count
         #expect(retries == (code == .connection || code == .temporary ? 1 : 0))
         #expect(extractor.calls.withLock { $0 } == (code == .connection || code == .temporary ? 2 : 1))
         #expect(events.last?["exit_code"]?.intValue == Int(status.rawValue))
-        #expect(events.contains { $0["event"] == "step_skipped" && $0["step_id"] == "write" && $0["reason"] == "upstream_failed" })
+        #expect(events.named("step_skipped", step: "write").first?["reason"] == "upstream_failed")
+        #expect(outcome.failedSteps == [FailedStep(stepID: "read", code: code.rawValue, message: "failed")])
     }
 
     @Test func statusFileRecordsEachStep() throws {
@@ -115,5 +79,145 @@ struct CountingWriter: Writer {
         #expect(status["steps"]?["read"]?["committed"] == false)
         #expect(status["steps"]?["write"]?["committed"] == true)
         #expect(status["steps"]?["write"]?["rows_written"] == 1)
+    }
+
+    /// A writer that took a batch cannot start over: its input is partly consumed.
+    @Test func aWriterThatTookABatchIsNotRetried() throws {
+        let writer = CountingWriter(error: StepError(.connection, "connection reset"), failAfter: 1)
+        let (outcome, events) = try runSteps(
+            [testStep("read", "test.numbers", .extract), testStep("write", "test.writer", .write, needs: ["read"], attempts: 3)],
+            drivers: ["test.numbers": .extractor(NumberExtractor(batches: 3)), "test.writer": .writer(writer)], folder: folder)
+        #expect(writer.calls.withLock { $0 } == 1)
+        #expect(events.named("step_retry").isEmpty)
+        #expect(outcome.exitStatus == .unavailable)
+        #expect(outcome.status == "failed")
+        let failed = try #require(events.named("step_failed", step: "write").first)
+        #expect(failed["error"]?["code"] == "CONNECTION")
+        #expect(failed["error"]?["retryable"] == true)
+        #expect(failed["error"]?["message"] == "connection reset (not retried: a batch of 'read' had been handed to it)")
+        #expect(events.named("step_complete", step: "write").isEmpty)
+        #expect(events.last?["rows_written"] == 0)
+    }
+
+    /// An extractor whose readers already have part of its output cannot start over.
+    @Test func anExtractorThatSentABatchIsNotRetried() throws {
+        let extractor = NumberExtractor(batches: 1, error: StepError(.temporary, "lock wait timeout"))
+        let writer = CountingWriter()
+        let (outcome, events) = try runSteps(
+            [testStep("read", "test.numbers", .extract, attempts: 3), testStep("write", "test.writer", .write, needs: ["read"])],
+            drivers: ["test.numbers": .extractor(extractor), "test.writer": .writer(writer)], folder: folder)
+        #expect(extractor.calls.withLock { $0 } == 1)
+        #expect(events.named("step_retry").isEmpty)
+        #expect(outcome.exitStatus == .temporaryFailure)
+        let failed = try #require(events.named("step_failed", step: "read").first)
+        #expect(failed["error"]?["retryable"] == true)
+        #expect(failed["error"]?["message"] == "lock wait timeout (not retried: it had sent a batch to its readers)")
+        // The writer saw the input fail and wrote nothing.
+        #expect(events.named("step_failed", step: "write").first?["error"]?["code"] == "UPSTREAM_FAILED")
+        #expect(writer.rows.withLock { $0 } == 0)
+    }
+
+    /// Rows a driver says it read, but never sent, do not stop a retry.
+    @Test func rowsReadButNotSentAreRetried() throws {
+        let extractor = NumberExtractor(batches: 0, error: StepError(.connection, "reset"), readBeforeFailing: true)
+        let (_, events) = try runSteps(
+            [testStep("read", "test.numbers", .extract, attempts: 2)],
+            drivers: ["test.numbers": .extractor(extractor)], folder: folder)
+        #expect(extractor.calls.withLock { $0 } == 2)
+        #expect(events.named("step_retry").count == 1)
+    }
+
+    @Test func aComponentWithoutADriverFailsTheRunBeforeAnyStepStarts() throws {
+        let (outcome, events) = try runSteps(
+            [testStep("read", "test.numbers", .extract), testStep("duck", "duckdb.processor", .transform, needs: ["read"]),
+             testStep("write", "test.writer", .write, needs: ["duck"])],
+            drivers: ["test.numbers": .extractor(NumberExtractor(batches: 1)), "test.writer": .writer(CountingWriter()),
+                      "duckdb.processor": .processor(ConcatenatingProcessor())], folder: folder)
+        #expect(outcome.exitStatus == .failure)
+        #expect(events.compactMap { $0["event"]?.stringValue } == ["run_start", "step_failed", "run_end"])
+        let message = try #require(events.named("step_failed").first?["error"]?["message"]?.stringValue)
+        #expect(message.hasPrefix("component 'duckdb.processor' cannot run in this build of osiris-exec: it needs a DuckDB engine"))
+        #expect(message.contains("'component: sqlite.processor'"))
+        #expect(outcome.failedSteps.map(\.stepID) == ["duck"])
+    }
+
+    /// Steps that can never start are an internal error (70) naming them, not a wait for ever.
+    @Test func aSchedulerWithNothingToStartEndsWith70() throws {
+        let started = Date()
+        let (outcome, events) = try runSteps(
+            [testStep("a", "test.numbers", .extract, needs: ["b"]), testStep("b", "test.numbers", .extract, needs: ["a"])],
+            drivers: ["test.numbers": .extractor(NumberExtractor(batches: 1))], folder: folder, limit: 5)
+        #expect(Date().timeIntervalSince(started) < 1)
+        #expect(outcome.exitStatus == .software)
+        #expect(outcome.status == "failed")
+        #expect(events.named("step_failed").compactMap { $0["step_id"]?.stringValue } == ["a", "b"])
+        #expect(events.named("step_failed").first?["error"]?["code"] == "INTERNAL")
+        #expect(events.named("step_failed").first?["error"]?["message"]
+            == "internal error: the scheduler is stuck: nothing runs and step 'a' cannot start (it needs 'b', which never started); please report this bug")
+        #expect(events.last?["exit_code"] == 70)
+    }
+
+    /// DESIGN.md §7.4: steps of an interrupted run that never started get no event.
+    @Test func stepsThatNeverStartedGetNoEventAfterAnInterruption() throws {
+        let token = CancellationToken()
+        cancel(token, after: 300_000)
+        let (outcome, events) = try runSteps(
+            [testStep("read", "test.blocking", .extract), testStep("write", "test.writer", .write, needs: ["read"])],
+            drivers: ["test.blocking": .extractor(BlockingExtractor()), "test.writer": .writer(CountingWriter())],
+            folder: folder, jobs: 1, cancellation: token)
+        #expect(outcome.status == "aborted")
+        #expect(outcome.exitStatus == .interrupted)
+        #expect(events.names(of: "read") == ["step_start", "step_failed"])
+        #expect(events.names(of: "write").isEmpty)
+        #expect(events.last?["event"] == "run_end")
+    }
+}
+
+/// Backpressure and spilling between steps (DESIGN.md §7.1).
+@Suite struct FlowTests {
+    let folder = TemporaryFolder()
+
+    /// A tee whose readers run at different speeds feeds a join that reads one input to its end
+    /// before the other: blocking on every full queue would deadlock, so one queue spills.
+    @Test(arguments: [["read", "pass"], ["pass", "read"]])
+    func aJoinBehindATeeOfUnequalReadersDoesNotDeadlock(joinOrder: [String]) throws {
+        let writer = CountingWriter()
+        let (outcome, events) = try runSteps(
+            [testStep("read", "test.numbers", .extract), testStep("pass", "test.concat", .transform, needs: ["read"]),
+             testStep("join", "test.concat", .transform, needs: joinOrder), testStep("write", "test.writer", .write, needs: ["join"])],
+            drivers: ["test.numbers": .extractor(NumberExtractor(batches: 40, rows: 100)), "test.concat": .processor(ConcatenatingProcessor()),
+                      "test.writer": .writer(writer)],
+            folder: folder, queueBudget: 1, limit: 20)
+        #expect(outcome.status == "success", "\(events.named("step_failed"))")
+        #expect(writer.rows.withLock { $0 } == 8000)
+        let log = try String(contentsOfFile: outcome.directory + "/osiris.log", encoding: .utf8)
+        #expect(log.contains("waiting for it would close a circle of waiting steps"))
+    }
+
+    /// A slow writer holds its extractor back however long it takes per batch: nothing spills,
+    /// memory stays at the queue's budget.
+    @Test func aSlowWriterGetsBackpressure() throws {
+        let writer = CountingWriter(pause: 300_000)
+        let (outcome, _) = try runSteps(
+            [testStep("read", "test.numbers", .extract), testStep("write", "test.writer", .write, needs: ["read"])],
+            drivers: ["test.numbers": .extractor(NumberExtractor(batches: 5)), "test.writer": .writer(writer)],
+            folder: folder, queueBudget: 1, limit: 20)
+        #expect(outcome.status == "success")
+        #expect(writer.rows.withLock { $0 } == 50)
+        let log = try String(contentsOfFile: outcome.directory + "/osiris.log", encoding: .utf8)
+        #expect(!log.contains("spills to disk"))
+    }
+
+    /// With one job the writer cannot run beside its extractor, which spills and says so.
+    @Test func aReaderWaitingForAJobSlotMakesItsInputSpill() throws {
+        let writer = CountingWriter()
+        let (outcome, _) = try runSteps(
+            [testStep("read", "test.numbers", .extract), testStep("write", "test.writer", .write, needs: ["read"])],
+            drivers: ["test.numbers": .extractor(NumberExtractor(batches: 5)), "test.writer": .writer(writer)],
+            folder: folder, jobs: 1, queueBudget: 1, limit: 20)
+        #expect(outcome.status == "success")
+        #expect(writer.rows.withLock { $0 } == 50)
+        let log = try String(contentsOfFile: outcome.directory + "/osiris.log", encoding: .utf8)
+        #expect(log.contains("output of step read spills to disk for step write: it is not running yet"))
     }
 }

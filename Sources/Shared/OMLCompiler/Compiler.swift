@@ -125,13 +125,7 @@ public struct Compiler: Sendable {
     }
 
     /// The manifest's name for a role's mode.
-    static func manifestMode(_ role: ComponentRole) -> String {
-        switch role {
-        case .extractor: "extract"
-        case .writer: "write"
-        case .processor: "transform"
-        }
-    }
+    static func manifestMode(_ role: ComponentRole) -> ManifestStep.Mode { ManifestStep.Mode(role) }
 
     /// Whether a step without a reference takes its family's default connection: filesystem
     /// components need none, and SQLite ones none when the config names the database `path`.

@@ -7,118 +7,316 @@ import Glibc
 import Musl
 #endif
 
-/// One consumer's view of a step's output: a bounded in-memory queue that spills to a file when the
-/// consumer falls behind (DESIGN.md §7.1).
+/// What the runner saw pass through one step, which decides whether a failed try may be retried
+/// (DESIGN.md §7.4): a batch handed to the step by an input, a batch it sent to its readers, a file
+/// it created or rows it committed. What the driver says it read does not count.
+final class DataMovement: Sendable {
+    private let first = TrackedMutex<String?>(nil)
+
+    /// Records that data moved; the first reason is kept.
+    func record(_ reason: @autoclosure () -> String) {
+        first.withLock { if $0 == nil { $0 = reason() } }
+    }
+
+    /// The first movement seen, such as "a batch of 'read' had been handed to it", or nil.
+    var reason: String? { first.withLock { $0 } }
+}
+
+/// The queues between the steps of one run, under one lock, and what each waiting thread waits for.
 ///
-/// A producer with a full queue waits a little for an active consumer (backpressure), then spills to
-/// disk instead of blocking for good. So a consumer that is not running yet (no free job slot), or
-/// that reads another input first, can never deadlock the DAG, and memory stays bounded either way.
-final class Subscription: BatchSource, @unchecked Sendable {
-    private enum Item {
-        case batch(RecordBatch)
-        case spilled
+/// A producer whose reader's queue is full waits for the reader (backpressure), so a steadily
+/// slower reader slows its producer down and memory stays bounded. Waiting is not always safe:
+/// a reader that is not running yet (no free job slot) would never make room, and readers that
+/// wait for each other can close a circle, for example a join that reads its first input to the
+/// end while the step feeding its second input waits for room in the join's other queue, and the
+/// tee above both waits for that step. So the producer spills to a file instead when its reader is
+/// not running, and every wait is recorded as an edge "step A waits for step B": an edge that
+/// closes a circle makes one producer of the circle spill the batch it waits with. Batches never
+/// overtake spilled ones: while a queue has unread spilled batches it counts as full, so its
+/// producer waits for the reader to catch up, or spills again where waiting is not safe.
+final class Exchange: Sendable {
+    fileprivate struct Queue {
+        enum Item {
+            case batch(RecordBatch)
+            case spilled
+        }
+
+        let producer: String
+        let consumer: String
+        var items: [Item] = []
+        var memoryBytes = 0
+        var spilledPending = 0
+        var spilledBatches = 0
+        var declaredSchema: Schema?
+        var finished = false
+        var failure: StepError?
+        var abandoned = false
+        /// The size of the batch the producer waits to queue, while it waits.
+        var producerWaiting: Int?
+        /// Whether the consumer waits for a batch or the schema.
+        var consumerWaiting = false
+        /// Set to make the waiting producer spill, breaking a circle of waits.
+        var mustSpill = false
+
+        /// Whether a batch of `size` bytes must wait (or spill): the queue holds other batches and
+        /// the budget would be passed, or spilled batches are still unread (later batches must
+        /// not overtake them).
+        func isFull(adding size: Int, budget: Int) -> Bool {
+            spilledPending > 0 || (memoryBytes > 0 && memoryBytes + size > budget)
+        }
     }
 
-    let stepID: String
-    private let monitor = Monitor()
-    private let memoryBudget: Int
-    private let spillPath: String
-    private let cancellation: CancellationToken
-    private var items: [Item] = []
-    private var memoryBytes = 0
-    private var declaredSchema: Schema?
-    private var finished = false
-    private var failure: StepError?
-    private var abandoned = false
-    private var spillWriter: BatchSpillWriter?
-    private var spillReader: BatchSpillReader?
-    /// Batches written to the spill file, for tests and the log.
-    private(set) var spilledBatches = 0
+    fileprivate struct State {
+        var queues: [Queue] = []
+        var running: Set<String> = []
+    }
 
-    /// How long a producer waits for room before spilling.
-    static let patienceMilliseconds = 200
+    fileprivate let state = TrackedMutex(State())
+    fileprivate let signal = ChangeSignal()
+    let cancellation: CancellationToken
+    /// The memory one queue may hold.
+    let memoryBudget: Int
+    /// Called when a queue spills for the first time, with its producer, consumer and the reason.
+    fileprivate let onFirstSpill: (@Sendable (String, String, String) -> Void)?
+    private let cancellationKey: Int
 
-    init(stepID: String, memoryBudget: Int, spillPath: String, cancellation: CancellationToken) {
-        self.stepID = stepID
+    /// An exchange whose waits end when `cancellation` fires; `onFirstSpill` hears of each queue
+    /// that starts to spill (for the run's log).
+    init(memoryBudget: Int, cancellation: CancellationToken, onFirstSpill: (@Sendable (String, String, String) -> Void)? = nil) {
         self.memoryBudget = memoryBudget
-        self.spillPath = spillPath
         self.cancellation = cancellation
+        self.onFirstSpill = onFirstSpill
+        cancellationKey = cancellation.onCancel { [signal] in signal.notify() }
     }
+
+    deinit { cancellation.remove(cancellationKey) }
+
+    /// Marks a step as running: its producers may wait for it from now on.
+    func started(_ step: String) {
+        state.withLock { _ = $0.running.insert(step) }
+        signal.notify()
+    }
+
+    /// Marks a step as no longer running.
+    func stopped(_ step: String) {
+        state.withLock { _ = $0.running.remove(step) }
+        signal.notify()
+    }
+
+    /// Adds a queue from `producer` to `consumer`; returns its index.
+    fileprivate func addQueue(producer: String, consumer: String) -> Int {
+        state.withLock { state in
+            state.queues.append(Queue(producer: producer, consumer: consumer))
+            return state.queues.count - 1
+        }
+    }
+
+    /// Runs `body` on one queue under the lock, then wakes every waiter.
+    fileprivate func change<Result>(_ index: Int, _ body: (inout Queue) -> Result) -> Result {
+        let result = state.withLock { body(&$0.queues[index]) }
+        signal.notify()
+        return result
+    }
+
+    /// Whether the waits recorded in `state` form a circle through queue `index`, and if so the
+    /// queue whose producer should spill (nil when there is no circle).
+    fileprivate static func circle(through index: Int, in state: State, budget: Int) -> Int? {
+        // Each live wait is an edge from the waiting step to the step it waits for.
+        var edges: [String: [(to: String, queue: Int, producerWaits: Bool)]] = [:]
+        for (queueIndex, queue) in state.queues.enumerated() where !queue.abandoned {
+            if let size = queue.producerWaiting, queue.isFull(adding: size, budget: budget) {
+                edges[queue.producer, default: []].append((queue.consumer, queueIndex, true))
+            }
+            if queue.consumerWaiting, queue.items.isEmpty, !queue.finished {
+                edges[queue.consumer, default: []].append((queue.producer, queueIndex, false))
+            }
+        }
+        let queue = state.queues[index]
+        // The new wait's edge goes from `origin` to `target`; a path of waits back from `target`
+        // to `origin` closes a circle.
+        let producerWaits = queue.producerWaiting != nil
+        let (origin, target) = producerWaits ? (queue.producer, queue.consumer) : (queue.consumer, queue.producer)
+        var visited: Set<String> = []
+        func path(from step: String) -> [(queue: Int, producerWaits: Bool)]? {
+            if step == origin { return [] }
+            guard visited.insert(step).inserted else { return nil }
+            for edge in edges[step] ?? [] {
+                if let rest = path(from: edge.to) { return [(edge.queue, edge.producerWaits)] + rest }
+            }
+            return nil
+        }
+        guard let back = path(from: target) else { return nil }
+        if producerWaits { return index }
+        return back.first(where: \.producerWaits)?.queue
+    }
+}
+
+/// One consumer's view of a step's output: a bounded in-memory queue that spills to a file when
+/// waiting for the consumer could deadlock the run (DESIGN.md §7.1; see `Exchange`).
+final class Subscription: BatchSource, Sendable {
+    /// The producing step.
+    let stepID: String
+    /// The consuming step.
+    let consumerID: String
+    private let exchange: Exchange
+    private let index: Int
+    private let spillPath: String
+    /// What the consumer was handed, for its retry decision.
+    private let movement: DataMovement?
+    private let spillWriter = TrackedMutex<SpillFile<BatchSpillWriter>>(.none)
+    private let spillReader = TrackedMutex<SpillFile<BatchSpillReader>>(.none)
+
+    /// A spill file that is not opened yet, open, or closed for good.
+    private enum SpillFile<Handle> {
+        case none
+        case open(Handle)
+        case closed
+    }
+
+    init(producer: String, consumer: String, exchange: Exchange, spillPath: String, movement: DataMovement? = nil) {
+        stepID = producer
+        consumerID = consumer
+        self.exchange = exchange
+        self.spillPath = spillPath
+        self.movement = movement
+        index = exchange.addQueue(producer: producer, consumer: consumer)
+    }
+
+    /// Batches written to the spill file, for tests and the log.
+    var spilledBatches: Int { exchange.state.withLock { $0.queues[index].spilledBatches } }
 
     // MARK: Producer side
 
     func declare(_ schema: Schema) {
-        monitor.locked {
-            declaredSchema = schema
-            monitor.broadcast()
-        }
+        exchange.change(index) { $0.declaredSchema = schema }
+    }
+
+    private enum PushDecision: Equatable {
+        case queued, drop
+        /// Spill, and why.
+        case spill(String)
     }
 
     func push(_ batch: RecordBatch) throws(StepError) {
         let size = max(batch.byteCount, 1)
-        var spillError: StepError?
-        monitor.locked {
-            if abandoned { return }
-            var waited = false
-            while !abandoned, !cancellation.isCancelled, spilledPending == 0, memoryBytes > 0, memoryBytes + size > memoryBudget {
-                if waited { break }
-                monitor.wait(milliseconds: Self.patienceMilliseconds)
-                waited = true
-            }
-            if abandoned || cancellation.isCancelled { return }
-            if spilledPending > 0 || (memoryBytes > 0 && memoryBytes + size > memoryBudget) {
-                do {
-                    if spillWriter == nil { spillWriter = try BatchSpillWriter(path: spillPath) }
-                    try spillWriter!.append(batch)
-                    try spillWriter!.flush()
-                } catch {
-                    spillError = StepError(.run, "cannot spill step output to '\(spillPath)': \(error)")
-                    return
+        let budget = exchange.memoryBudget
+        let cancellation = exchange.cancellation
+        let decision = exchange.signal.wait { () -> PushDecision? in
+            let decision = exchange.state.withLock { state -> PushDecision? in
+                // Fields are read one by one: a copy of the queue would make the append copy its items.
+                if state.queues[index].abandoned || cancellation.isCancelled {
+                    state.queues[index].producerWaiting = nil
+                    return .drop
                 }
-                items.append(.spilled)
-                spilledBatches += 1
-            } else {
-                items.append(.batch(batch))
-                memoryBytes += size
+                if !state.queues[index].isFull(adding: size, budget: budget) {
+                    state.queues[index].producerWaiting = nil
+                    state.queues[index].mustSpill = false
+                    state.queues[index].items.append(.batch(batch))
+                    state.queues[index].memoryBytes += size
+                    return .queued
+                }
+                if state.queues[index].mustSpill {
+                    state.queues[index].producerWaiting = nil
+                    state.queues[index].mustSpill = false
+                    return .spill("waiting for it would close a circle of waiting steps")
+                }
+                if !state.running.contains(state.queues[index].consumer) {
+                    state.queues[index].producerWaiting = nil
+                    return .spill("it is not running yet")
+                }
+                if state.queues[index].producerWaiting == nil {
+                    state.queues[index].producerWaiting = size
+                    if Exchange.circle(through: index, in: state, budget: budget) != nil {
+                        state.queues[index].producerWaiting = nil
+                        return .spill("waiting for it would close a circle of waiting steps")
+                    }
+                }
+                return nil
             }
-            monitor.broadcast()
+            if decision == .queued { exchange.signal.notify() }
+            return decision
+        }!
+        switch decision {
+        case .queued, .drop:
+            break
+        case .spill(let reason):
+            try spill(batch, reason: reason)
         }
-        if let spillError { throw spillError }
         try cancellation.check()
     }
 
-    /// Spilled batches not yet read, so later batches keep their order behind them.
-    private var spilledPending: Int {
-        var count = 0
-        for item in items { if case .spilled = item { count += 1 } }
-        return count
+    /// Appends `batch` to the spill file and queues a marker for it.
+    private func spill(_ batch: RecordBatch, reason: String) throws(StepError) {
+        let written: Result<Bool, StepError> = spillWriter.withLock { file in
+            do {
+                switch file {
+                case .closed:
+                    return .success(false)
+                case .none:
+                    let writer = try BatchSpillWriter(path: spillPath)
+                    file = .open(writer)
+                    try writer.append(batch)
+                case .open(let writer):
+                    try writer.append(batch)
+                }
+                return .success(true)
+            } catch {
+                return .failure(StepError(.run, "cannot spill step output to '\(spillPath)': \(error)"))
+            }
+        }
+        guard try written.get() else { return }
+        let first = exchange.change(index) { queue -> Bool in
+            guard !queue.abandoned else { return false }
+            queue.items.append(.spilled)
+            queue.spilledPending += 1
+            queue.spilledBatches += 1
+            return queue.spilledBatches == 1
+        }
+        if first { exchange.onFirstSpill?(stepID, consumerID, reason) }
     }
 
     func finish(_ error: StepError?) {
-        monitor.locked {
-            finished = true
-            failure = error
-            monitor.broadcast()
+        exchange.change(index) { queue in
+            queue.finished = true
+            queue.failure = error
         }
     }
 
     // MARK: Consumer side
 
     func schema() throws(StepError) -> Schema {
-        var result: Result<Schema, StepError>!
-        monitor.locked {
-            while declaredSchema == nil, failure == nil, !finished, !cancellation.isCancelled {
-                monitor.wait(milliseconds: 500)
+        let cancellation = exchange.cancellation
+        let result = exchange.signal.wait { () -> Result<Schema, StepError>? in
+            let (result, wakeOthers) = exchange.state.withLock { state -> (Result<Schema, StepError>?, Bool) in
+                let queue = state.queues[index]
+                if let schema = queue.declaredSchema {
+                    state.queues[index].consumerWaiting = false
+                    return (.success(schema), false)
+                }
+                if cancellation.isCancelled {
+                    state.queues[index].consumerWaiting = false
+                    return (.failure(StepError(.cancelled, "interrupted")), false)
+                }
+                if queue.finished {
+                    state.queues[index].consumerWaiting = false
+                    return (.failure(queue.failure.map(upstream) ?? StepError(.run, "step '\(stepID)' ended without declaring its output")), false)
+                }
+                return (nil, startWaiting(in: &state))
             }
-            if let declaredSchema {
-                result = .success(declaredSchema)
-            } else if cancellation.isCancelled {
-                result = .failure(StepError(.cancelled, "interrupted"))
-            } else {
-                result = .failure(failure.map(upstream) ?? StepError(.run, "step '\(stepID)' ended without declaring its output"))
-            }
-        }
+            if wakeOthers { exchange.signal.notify() }
+            return result
+        }!
         return try result.get()
+    }
+
+    /// Records that the consumer waits on this queue; when that closes a circle of waits, tells one
+    /// producer of the circle to spill and returns true (the caller wakes it).
+    private func startWaiting(in state: inout Exchange.State) -> Bool {
+        guard !state.queues[index].consumerWaiting else { return false }
+        state.queues[index].consumerWaiting = true
+        guard let victim = Exchange.circle(through: index, in: state, budget: exchange.memoryBudget) else { return false }
+        state.queues[victim].mustSpill = true
+        return true
     }
 
     private func upstream(_ error: StepError) -> StepError {
@@ -127,70 +325,104 @@ final class Subscription: BatchSource, @unchecked Sendable {
     }
 
     func next() throws(StepError) -> RecordBatch? {
-        var outcome: Result<Item?, StepError>!
-        monitor.locked {
-            while items.isEmpty, !finished, !cancellation.isCancelled {
-                monitor.wait(milliseconds: 500)
+        let cancellation = exchange.cancellation
+        let outcome = exchange.signal.wait { () -> Result<Exchange.Queue.Item?, StepError>? in
+            let (outcome, wakeOthers) = exchange.state.withLock { state -> (Result<Exchange.Queue.Item?, StepError>?, Bool) in
+                if cancellation.isCancelled {
+                    state.queues[index].consumerWaiting = false
+                    return (.failure(StepError(.cancelled, "interrupted")), false)
+                }
+                if !state.queues[index].items.isEmpty {
+                    state.queues[index].consumerWaiting = false
+                    // Take the item out so the queue never keeps a consumed batch alive.
+                    let item = state.queues[index].items.removeFirst()
+                    switch item {
+                    case .batch(let batch): state.queues[index].memoryBytes -= max(batch.byteCount, 1)
+                    case .spilled: state.queues[index].spilledPending -= 1
+                    }
+                    return (.success(item), true)
+                }
+                if state.queues[index].finished {
+                    state.queues[index].consumerWaiting = false
+                    if let failure = state.queues[index].failure { return (.failure(upstream(failure)), false) }
+                    return (.success(nil), false)
+                }
+                return (nil, startWaiting(in: &state))
             }
-            if cancellation.isCancelled {
-                outcome = .failure(StepError(.cancelled, "interrupted"))
-            } else if !items.isEmpty {
-                // Take the item out so the queue never keeps a consumed batch alive.
-                let item = items.removeFirst()
-                if case .batch(let batch) = item { memoryBytes -= max(batch.byteCount, 1) }
-                monitor.broadcast()
-                outcome = .success(item)
-            } else if let failure {
-                outcome = .failure(upstream(failure))
-            } else {
-                outcome = .success(nil)
-            }
-        }
+            if wakeOthers { exchange.signal.notify() }
+            return outcome
+        }!
+        let batch: RecordBatch
         switch try outcome.get() {
         case nil:
             return nil
-        case .batch(let batch)?:
-            return batch
+        case .batch(let queued)?:
+            batch = queued
         case .spilled?:
+            batch = try readSpilled()
+        }
+        movement?.record("a batch of '\(stepID)' had been handed to it")
+        return batch
+    }
+
+    private func readSpilled() throws(StepError) -> RecordBatch {
+        let read: Result<RecordBatch, StepError> = spillReader.withLock { file in
             do {
-                if spillReader == nil { spillReader = try BatchSpillReader(path: spillPath) }
-                guard let batch = try spillReader!.next() else {
-                    throw StepError(.run, "spill file '\(spillPath)' ended early")
+                let reader: BatchSpillReader
+                switch file {
+                case .open(let open):
+                    reader = open
+                case .none:
+                    reader = try BatchSpillReader(path: spillPath)
+                    file = .open(reader)
+                case .closed:
+                    return .failure(StepError(.run, "spill file '\(spillPath)' was already closed"))
                 }
-                return batch
-            } catch let error as StepError {
-                throw error
+                guard let batch = try reader.next() else {
+                    return .failure(StepError(.run, "spill file '\(spillPath)' ended early"))
+                }
+                return .success(batch)
             } catch {
-                throw StepError(.run, "cannot read spilled output of '\(stepID)': \(error)")
+                return .failure(StepError(.run, "cannot read spilled output of '\(stepID)': \(error)"))
             }
         }
+        return try read.get()
     }
 
     /// The consumer will not read any more (it finished, failed or was skipped): drop what is queued
     /// and let the producer go on without waiting.
     func abandon() {
-        monitor.locked {
-            abandoned = true
-            items.removeAll()
-            memoryBytes = 0
-            monitor.broadcast()
+        exchange.change(index) { queue in
+            queue.abandoned = true
+            queue.items.removeAll()
+            queue.memoryBytes = 0
+            queue.spilledPending = 0
+            queue.consumerWaiting = false
         }
-        spillReader?.close()
-        spillReader = nil
-        try? spillWriter?.finish()
-        spillWriter = nil
+        spillReader.withLock { file in
+            if case .open(let reader) = file { reader.close() }
+            file = .closed
+        }
+        spillWriter.withLock { file in
+            if case .open(let writer) = file { try? writer.finish() }
+            file = .closed
+        }
         unlink(spillPath)
     }
 }
 
 /// A step's output sent to every consumer: a tee over subscriptions.
-final class BatchTee: BatchSink, @unchecked Sendable {
+final class BatchTee: BatchSink, Sendable {
     let subscriptions: [Subscription]
-    /// The producing step's counters, set when the step starts.
-    var progress: StepProgress?
+    /// The producing step's counters.
+    private let progress: StepProgress?
+    /// What the producing step sent, for its retry decision.
+    private let movement: DataMovement?
 
-    init(subscriptions: [Subscription]) {
+    init(subscriptions: [Subscription], progress: StepProgress? = nil, movement: DataMovement? = nil) {
         self.subscriptions = subscriptions
+        self.progress = progress
+        self.movement = movement
     }
 
     func start(schema: Schema) throws(StepError) {
@@ -198,6 +430,8 @@ final class BatchTee: BatchSink, @unchecked Sendable {
     }
 
     func send(_ batch: RecordBatch) throws(StepError) {
+        // Recorded first: once one reader may have the batch, trying again could send it twice.
+        movement?.record("it had sent a batch to its readers")
         for subscription in subscriptions { try subscription.push(batch) }
         progress?.emitted(rows: batch.count, bytes: batch.dataByteCount)
     }

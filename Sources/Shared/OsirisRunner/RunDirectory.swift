@@ -1,6 +1,5 @@
 import OML
 import OsirisCore
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -57,7 +56,7 @@ public final class RunDirectory: Sendable {
     public let runID: String
     /// The manifest fingerprint the run belongs to.
     public let manifestFingerprint: String
-    private let state: Mutex<(status: String, steps: [String: StepStatus])>
+    private let state: TrackedMutex<(status: String, steps: [String: StepStatus])>
     private let logDescriptor: Int32
     private let masker: SecretMasker
 
@@ -119,7 +118,7 @@ public final class RunDirectory: Sendable {
         self.runID = runID
         self.masker = masker
         manifestFingerprint = manifest.fingerprints["manifest_fp"] ?? ""
-        state = Mutex(("running", steps))
+        state = TrackedMutex(("running", steps))
         logDescriptor = open(path + "/osiris.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         if logDescriptor < 0 { throw RunDirectoryError("cannot create '\(path)/osiris.log': \(systemMessage(errno))") }
     }

@@ -20,7 +20,7 @@ public struct RunOptions: Sendable {
     public var resolver: ConnectionResolver
     /// `local`, or `sandbox` when a worker runs the steps.
     public var adapter = "local"
-    /// Memory one consumer's queue may hold before the tee spills to disk.
+    /// Memory one consumer's queue may hold; a producer waits for room, or spills to disk where waiting could deadlock.
     public var queueBudget = 16 << 20
     /// Memory a processor may use before its engine spills to disk.
     public var processorBudget = 256 << 20
@@ -33,6 +33,16 @@ public struct RunOptions: Sendable {
     public init(resolver: ConnectionResolver) { self.resolver = resolver }
 }
 
+/// A step that failed, as the run's summary lists it on standard error; the message is masked.
+public struct FailedStep: Sendable, Equatable {
+    /// The step id.
+    public var stepID: String
+    /// The error's class, such as `CONNECTION` (`INTERNAL` for a scheduler bug).
+    public var code: String
+    /// What went wrong, masked.
+    public var message: String
+}
+
 /// What a run ended with.
 public struct RunOutcome: Sendable {
     /// The run id.
@@ -43,12 +53,18 @@ public struct RunOutcome: Sendable {
     public var status: String
     /// The exit status the tool ends with.
     public var exitStatus: ExitStatus
+    /// The steps that failed, in the order they failed.
+    public var failedSteps: [FailedStep]
 }
 
 /// Runs a manifest locally (DESIGN.md §7): steps start once every step they need has started, so
 /// data streams between them, up to `jobs` at a time; a failed step fails the steps that need it
 /// while independent branches finish; every step is reported as events.
-public final class Runner: @unchecked Sendable {
+///
+/// The scheduler's state lives in one `TrackedMutex` (a `Synchronization.Mutex`); events are written
+/// after it is released, so a slow standard output never holds up scheduling, and waits wake on a
+/// `ChangeSignal` (a step ended, the run was interrupted) instead of polling.
+public final class Runner: Sendable {
     private enum State: Equatable {
         case pending, running, succeeded, failed, skipped
 
@@ -56,23 +72,46 @@ public final class Runner: @unchecked Sendable {
         var hasStarted: Bool { self != .pending }
     }
 
+    private struct Schedule {
+        var states: [String: State] = [:]
+        var running = 0
+        var firstFailure: StepError?
+        /// Set when the scheduler found steps that could never start (a bug): the run exits 70.
+        var stuck = false
+        var failedSteps: [FailedStep] = []
+        var rowsWritten = 0
+        /// Steps that did not stop within `abortGraceMilliseconds` of an interruption: the run ended
+        /// without them, so they must not report anything any more.
+        var abandoned: Set<String> = []
+        /// Steps writing their last events; they are not abandoned.
+        var reporting: Set<String> = []
+    }
+
+    /// What the scheduler decided under its lock, carried out after releasing it.
+    private enum Action {
+        case skip(ManifestStep, reason: String)
+        case drop(ManifestStep)
+        case start(ManifestStep)
+        case abandon(ManifestStep)
+        case stuck(ManifestStep, waitingFor: [String])
+    }
+
     private let manifest: Manifest
     private let options: RunOptions
     private let cancellation: CancellationToken
     private let masker: SecretMasker
     private let drivers: DriverRegistry
-    private let monitor = Monitor()
-    private var states: [String: State] = [:]
-    private var firstFailure: StepError?
-    private var rowsWritten = 0
-    private var running = 0
-    /// Steps that did not stop within `abortGraceMilliseconds` of an interruption: the run ended
-    /// without them, so they must not report anything any more.
-    private var abandonedSteps: Set<String> = []
+    private let schedule = TrackedMutex(Schedule())
+    private let changes = ChangeSignal()
 
     /// How long an interrupted run waits for its steps to stop (a read blocked on a pipe cannot be
     /// interrupted) before it ends without them.
     static let abortGraceMilliseconds = 3000
+
+    /// Components that have a spec but no engine in this build, and what to use instead.
+    static let alternatives = [
+        "duckdb.processor": "it needs a DuckDB engine, which this build does not include; use 'component: sqlite.processor' instead (the inputs are the same tables: df_<id> and input_df)",
+    ]
 
     /// A runner for `manifest`; `masker` already holds any secrets read before the run.
     public init(
@@ -102,9 +141,11 @@ public final class Runner: @unchecked Sendable {
             throw RunDirectoryError("cannot create '\(directory.eventsPath)': \(systemMessage(errno))")
         }
         defer { close(eventsDescriptor) }
-        let events = EventStream(
+        let events = RunEvents(EventStream(
             runID: directory.runID, sinks: options.eventSinks + [DescriptorEventSink(descriptor: eventsDescriptor)],
-            masker: masker, firstSeq: directory.lastEventSeq() + 1)
+            masker: masker, firstSeq: directory.lastEventSeq() + 1))
+        let wakeOnCancel = cancellation.onCancel { [changes] in changes.notify() }
+        defer { cancellation.remove(wakeOnCancel) }
 
         events.emit("run_start", [
             "pipeline": .string(manifest.name), "manifest_fp": .string(manifest.fingerprints["manifest_fp"] ?? ""),
@@ -112,16 +153,24 @@ public final class Runner: @unchecked Sendable {
         ])
         directory.log("run \(directory.runID) of '\(manifest.name)' started (\(manifest.steps.count) steps, \(options.jobs) at a time)")
 
-        let plan = Plan(manifest: manifest, directory: directory, options: options, cancellation: cancellation)
-        for step in manifest.steps { states[step.id] = .pending }
-        schedule(plan, events: events, directory: directory)
+        let plan = Plan(manifest: manifest, directory: directory, options: options, cancellation: cancellation, events: events)
+        schedule.withLock { schedule in
+            for step in manifest.steps { schedule.states[step.id] = .pending }
+        }
+        if !refuseUnrunnable(events: events, directory: directory) {
+            runSchedule(plan, events: events, directory: directory)
+        }
 
+        let summary = schedule.withLock { ($0.firstFailure, $0.stuck, $0.failedSteps, $0.rowsWritten) }
         let status: String
         let exitStatus: ExitStatus
         if cancellation.isCancelled {
             status = "aborted"
             exitStatus = cancellation.exitStatus
-        } else if let firstFailure {
+        } else if summary.1 {
+            status = "failed"
+            exitStatus = .software
+        } else if let firstFailure = summary.0 {
             status = "failed"
             exitStatus = firstFailure.exitStatus == .interrupted ? .failure : firstFailure.exitStatus
         } else {
@@ -132,91 +181,171 @@ public final class Runner: @unchecked Sendable {
         try? directory.saveStatus(status)
         directory.log("run \(directory.runID) ended: \(status) (exit \(exitStatus.rawValue), \(duration) ms)")
         FileSystem.remove(plan.spillDirectory)
-        events.emit("run_end", [
+        events.finish("run_end", [
             "status": .string(status), "exit_code": .int(Int(exitStatus.rawValue)), "duration_ms": .int(duration),
-            "rows_written": .int(monitor.locked { rowsWritten }),
+            "rows_written": .int(summary.3),
         ])
-        return RunOutcome(runID: directory.runID, directory: directory.path, status: status, exitStatus: exitStatus)
+        return RunOutcome(
+            runID: directory.runID, directory: directory.path, status: status, exitStatus: exitStatus, failedSteps: summary.2)
     }
 
     // MARK: Scheduling
 
-    private func schedule(_ plan: Plan, events: EventStream, directory: RunDirectory) {
+    /// Fails the run before any step starts when a step's component has no driver in this build, so
+    /// a pipeline never half runs (its extracts done) only to stop at a step that could never run.
+    /// Returns true when it did.
+    private func refuseUnrunnable(events: RunEvents, directory: RunDirectory) -> Bool {
+        let unrunnable = manifest.steps.filter { drivers.driver(for: $0.component) == nil || Self.alternatives[$0.component] != nil }
+        guard !unrunnable.isEmpty else { return false }
+        let runnable = drivers.components.filter { Self.alternatives[$0] == nil }.joined(separator: ", ")
+        for step in unrunnable {
+            let reason = Self.alternatives[step.component]
+                ?? "its driver is not part of it yet (this build runs \(runnable))"
+            let error = StepError(.run, "component '\(step.component)' cannot run in this build of osiris-exec: \(reason); no step was run")
+            fail(step, error, events: events, directory: directory, rowsRead: 0)
+        }
+        schedule.withLock { schedule in
+            for step in manifest.steps where schedule.states[step.id] == .pending { schedule.states[step.id] = .skipped }
+        }
+        return true
+    }
+
+    private func runSchedule(_ plan: Plan, events: RunEvents, directory: RunDirectory) {
         var cancelledAt: Int?
-        monitor.locked {
-            while true {
-                // Settle what can be settled: resumed writers and steps whose inputs failed.
+        while true {
+            let graceDeadline = cancelledAt.map { $0 + Self.abortGraceMilliseconds }
+            let finished = changes.wait(deadline: graceDeadline.map { $0 + 1 }) { () -> Bool? in
+                if cancellation.isCancelled, cancelledAt == nil { cancelledAt = MonotonicClock.milliseconds() }
+                let graceOver = cancelledAt.map { MonotonicClock.milliseconds() - $0 >= Self.abortGraceMilliseconds } ?? false
+                let (actions, done) = decide(directory: directory, graceOver: graceOver)
+                // Every step of this round counts as running before any of them sends a batch, so a
+                // producer does not spill to a reader that is about to start.
+                for case .start(let step) in actions { plan.exchange.started(step.id) }
+                for action in actions { perform(action, plan: plan, events: events, directory: directory) }
+                // A new interruption needs a deadline: go round once more to set it.
+                if done { return true }
+                return cancelledAt != nil && graceDeadline == nil ? false : nil
+            }
+            if finished == true { return }
+        }
+    }
+
+    /// Settles, starts, gives up on or abandons steps under the lock; returns what to do and whether
+    /// every step has ended.
+    private func decide(directory: RunDirectory, graceOver: Bool) -> ([Action], Bool) {
+        let cancelled = cancellation.isCancelled
+        return schedule.withLock { schedule -> ([Action], Bool) in
+            var actions: [Action] = []
+            if cancelled {
+                // Steps of an interrupted run that never started get no event (DESIGN.md §7.4).
+                for step in manifest.steps where schedule.states[step.id] == .pending {
+                    schedule.states[step.id] = .skipped
+                    actions.append(.drop(step))
+                }
+            } else {
                 var changed = true
                 while changed {
                     changed = false
-                    for step in manifest.steps where states[step.id] == .pending {
-                        if let reason = skipReason(step, directory: directory) {
-                            states[step.id] = .skipped
-                            for subscription in plan.inputs[step.id] ?? [] { subscription.abandon() }
-                            plan.tees[step.id]?.finish(StepError(.upstreamFailed, "step '\(step.id)' was skipped"))
-                            events.emit("step_skipped", ["step_id": .string(step.id), "reason": .string(reason)])
-                            directory.log("step \(step.id) skipped (\(reason))")
-                            directory.update(step.id) { $0.state = "skipped" }
+                    for step in manifest.steps where schedule.states[step.id] == .pending {
+                        if let reason = skipReason(step, states: schedule.states, directory: directory) {
+                            schedule.states[step.id] = .skipped
+                            actions.append(.skip(step, reason: reason))
                             changed = true
                         }
                     }
                 }
-                if cancellation.isCancelled {
-                    for step in manifest.steps where states[step.id] == .pending {
-                        states[step.id] = .skipped
-                        for subscription in plan.inputs[step.id] ?? [] { subscription.abandon() }
-                        plan.tees[step.id]?.finish(StepError(.cancelled, "interrupted"))
+                for step in manifest.steps where schedule.states[step.id] == .pending && schedule.running < options.jobs {
+                    guard step.needs.allSatisfy({ schedule.states[$0]?.hasStarted == true }) else { continue }
+                    schedule.states[step.id] = .running
+                    schedule.running += 1
+                    actions.append(.start(step))
+                }
+                // Nothing runs and nothing can start: waiting would be for ever.
+                if schedule.running == 0 {
+                    for step in manifest.steps where schedule.states[step.id] == .pending {
+                        schedule.states[step.id] = .failed
+                        schedule.stuck = true
+                        let waiting = step.needs.filter { schedule.states[$0]?.hasStarted != true }
+                        actions.append(.stuck(step, waitingFor: waiting))
                     }
                 }
-                // Start what may start, in manifest order.
-                for step in manifest.steps where states[step.id] == .pending && running < options.jobs && !cancellation.isCancelled {
-                    guard step.needs.allSatisfy({ states[$0]?.hasStarted == true }) else { continue }
-                    states[step.id] = .running
-                    running += 1
-                    startThread { [self] in
-                        let state = self.execute(step, plan: plan, events: events, directory: directory)
-                        self.monitor.locked {
-                            self.states[step.id] = state
-                            self.running -= 1
-                            self.monitor.broadcast()
-                        }
-                    }
-                }
-                if states.values.allSatisfy(\.isTerminal) { break }
-                if cancellation.isCancelled {
-                    if cancelledAt == nil { cancelledAt = MonotonicClock.milliseconds() }
-                    if MonotonicClock.milliseconds() - cancelledAt! > Self.abortGraceMilliseconds {
-                        for step in manifest.steps where states[step.id] == .running {
-                            abandonedSteps.insert(step.id)
-                            states[step.id] = .failed
-                            events.emit("step_failed", ["step_id": .string(step.id), "error": Self.json(StepError(
-                                .cancelled, "interrupted; the step did not stop within \(Self.abortGraceMilliseconds / 1000) s"))])
-                            directory.log("step \(step.id) abandoned: it did not stop after the interruption")
-                            directory.update(step.id) { $0.state = "failed" }
-                        }
-                        break
-                    }
-                }
-                monitor.wait(milliseconds: 250)
             }
+            if graceOver {
+                for step in manifest.steps where schedule.states[step.id] == .running && !schedule.reporting.contains(step.id) {
+                    schedule.abandoned.insert(step.id)
+                    schedule.states[step.id] = .failed
+                    actions.append(.abandon(step))
+                }
+            }
+            return (actions, schedule.states.values.allSatisfy(\.isTerminal))
+        }
+    }
+
+    private func perform(_ action: Action, plan: Plan, events: RunEvents, directory: RunDirectory) {
+        switch action {
+        case .skip(let step, let reason):
+            for subscription in plan.inputs[step.id] ?? [] { subscription.abandon() }
+            plan.tees[step.id]?.finish(StepError(.upstreamFailed, "step '\(step.id)' was skipped"))
+            events.emit("step_skipped", ["step_id": .string(step.id), "reason": .string(reason)])
+            directory.log("step \(step.id) skipped (\(reason))")
+            directory.update(step.id) { $0.state = "skipped" }
+        case .drop(let step):
+            for subscription in plan.inputs[step.id] ?? [] { subscription.abandon() }
+            plan.tees[step.id]?.finish(StepError(.cancelled, "interrupted"))
+        case .start(let step):
+            startThread { [self] in
+                let state = self.execute(step, plan: plan, events: events, directory: directory)
+                plan.exchange.stopped(step.id)
+                self.schedule.withLock { schedule in
+                    if !schedule.abandoned.contains(step.id) { schedule.states[step.id] = state }
+                    schedule.running -= 1
+                    schedule.reporting.remove(step.id)
+                }
+                self.changes.notify()
+            }
+        case .abandon(let step):
+            let error = StepError(.cancelled, "interrupted; the step did not stop within \(Self.abortGraceMilliseconds / 1000) s")
+            events.emit("step_failed", ["step_id": .string(step.id), "error": Self.json(error)])
+            directory.log("step \(step.id) abandoned: it did not stop after the interruption")
+            directory.update(step.id) { $0.state = "failed" }
+            record(step, error)
+        case .stuck(let step, let waiting):
+            let names = waiting.map { "'\($0)'" }.joined(separator: ", ")
+            let message = "internal error: the scheduler is stuck: nothing runs and step '\(step.id)' cannot start"
+                + (waiting.isEmpty ? "" : " (it needs \(names), which never started)") + "; please report this bug"
+            let error: JSONValue = ["code": "INTERNAL", "message": .string(message), "retryable": false]
+            events.emit("step_failed", ["step_id": .string(step.id), "error": error])
+            directory.log("step \(step.id) failed: INTERNAL: \(message)")
+            directory.update(step.id) {
+                $0.state = "failed"
+                $0.error = error
+            }
+            schedule.withLock { $0.failedSteps.append(FailedStep(stepID: step.id, code: "INTERNAL", message: masker.mask(message))) }
         }
     }
 
     /// Why a pending step will not run, or nil when it may.
-    private func skipReason(_ step: ManifestStep, directory: RunDirectory) -> String? {
-        if step.mode == "write", directory.isCommitted(step.id) { return "resumed" }
+    private func skipReason(_ step: ManifestStep, states: [String: State], directory: RunDirectory) -> String? {
+        if step.mode == .write, directory.isCommitted(step.id) { return "resumed" }
         if step.needs.contains(where: { states[$0] == .failed || states[$0] == .skipped }) { return "upstream_failed" }
         return nil
     }
 
+    /// Claims the right to write a step's last events; false when the run already abandoned it.
+    private func claimReport(_ step: String) -> Bool {
+        schedule.withLock { schedule in
+            guard !schedule.abandoned.contains(step) else { return false }
+            schedule.reporting.insert(step)
+            return true
+        }
+    }
+
     // MARK: Running one step
 
-    private func execute(_ step: ManifestStep, plan: Plan, events: EventStream, directory: RunDirectory) -> State {
-        let progress = StepProgress(stepID: step.id, events: events) { [options] id, rows in
-            options.onProgress?("\(id): \(rows) rows")
-        }
+    private func execute(_ step: ManifestStep, plan: Plan, events: RunEvents, directory: RunDirectory) -> State {
+        let progress = plan.progress[step.id]!
+        let movement = progress.movement
         let tee = plan.tees[step.id] ?? BatchTee(subscriptions: [])
-        tee.progress = progress
         let inputs = plan.inputs[step.id] ?? []
         let family = ComponentRegistry.builtin.spec(named: step.component)?.family
         // A step with inputs starts once every input has declared its output: an input that fails
@@ -227,7 +356,7 @@ public final class Runner: @unchecked Sendable {
             } catch {
                 for subscription in inputs { subscription.abandon() }
                 tee.finish(error)
-                if error.code == .cancelled { return .skipped }
+                if error.code == .cancelled || cancellation.isCancelled || !claimReport(step.id) { return .skipped }
                 events.emit("step_skipped", ["step_id": .string(step.id), "reason": "upstream_failed"])
                 directory.log("step \(step.id) skipped (upstream_failed): \(error.message)")
                 directory.update(step.id) { $0.state = "skipped" }
@@ -254,7 +383,7 @@ public final class Runner: @unchecked Sendable {
                     step: step, connection: connection, cancellation: cancellation, progress: progress,
                     temporaryDirectory: temporary, memoryBudget: options.processorBudget, masker: masker)
                 guard let driver = drivers.driver(for: step.component) else {
-                    throw StepError(.run, "component '\(step.component)' cannot run in this build of osiris-exec: its driver is not part of it yet (this build runs \(drivers.components.filter { $0 != "duckdb.processor" }.joined(separator: ", ")))")
+                    throw StepError(.run, "component '\(step.component)' cannot run in this build of osiris-exec")
                 }
                 switch driver {
                 case .extractor(let extractor):
@@ -272,47 +401,26 @@ public final class Runner: @unchecked Sendable {
                 failure = error
             }
             FileSystem.remove(temporary)
-            guard let error = failure, error.retryable, attempt < step.retry.attempts, !progress.hasMovedData,
-                  !cancellation.isCancelled
-            else { break }
+            guard let error = failure, error.retryable, attempt < step.retry.attempts, !cancellation.isCancelled else { break }
+            // Only the runner's own observations count: what the driver says it read does not.
+            if let moved = movement.reason {
+                failure = StepError(error.code, "\(error.message) (not retried: \(moved))", retryable: true)
+                directory.log("step \(step.id) is not retried after a retryable error: \(moved)")
+                break
+            }
             events.emit("step_retry", ["step_id": .string(step.id), "attempt": .int(attempt), "error": Self.json(error)])
             directory.log("step \(step.id) will retry after: \(error.message)")
             sleepForRetry(attempt: attempt, backoff: step.retry.backoffMilliseconds)
             attempt += 1
         }
 
-        return monitor.locked { () -> State in
-            if abandonedSteps.contains(step.id) { return .failed }
-            return report(step, failure: failure, progress: progress, tee: tee, inputs: inputs, started: started,
-                          events: events, directory: directory)
-        }
-    }
-
-    /// Reports how a step ended; called holding the monitor, so an abandoned step stays silent.
-    private func report(
-        _ step: ManifestStep, failure: StepError?, progress: StepProgress, tee: BatchTee, inputs: [Subscription],
-        started: Int, events: EventStream, directory: RunDirectory
-    ) -> State {
+        guard claimReport(step.id) else { return .failed }
         let totals = progress.totals
-        let duration = MonotonicClock.milliseconds() - started
         if let failure {
             tee.finish(failure)
             for subscription in inputs { subscription.abandon() }
             let error = cancellation.isCancelled && failure.code != .cancelled ? StepError(.cancelled, "interrupted") : failure
-            // The run ends with its root cause: an input's failure seen downstream counts only when
-            // nothing else failed.
-            if error.code != .cancelled,
-               firstFailure == nil || (firstFailure?.code == .upstreamFailed && error.code != .upstreamFailed) {
-                firstFailure = error
-            }
-            events.emit("step_failed", ["step_id": .string(step.id), "error": Self.json(error)])
-            directory.log("step \(step.id) failed: \(error.code.rawValue): \(error.message)")
-            directory.update(step.id) {
-                $0.state = "failed"
-                $0.error = Self.json(error)
-                $0.rowsRead = totals.rowsRead
-                $0.rowsWritten = 0
-            }
+            fail(step, error, events: events, directory: directory, rowsRead: totals.rowsRead)
             return .failed
         }
         tee.finish(nil)
@@ -323,10 +431,11 @@ public final class Runner: @unchecked Sendable {
                 "sha256": .string(artifact.sha256),
             ])
         }
-        let isWriter = step.mode == "write"
+        let isWriter = step.mode == .write
         let rowsOut = isWriter ? totals.rowsWritten : totals.rowsEmitted
-        let bytes = isWriter ? totals.bytesWritten : (step.mode == "extract" ? totals.bytesRead : totals.bytesEmitted)
-        if isWriter { rowsWritten += totals.rowsWritten }
+        let bytes = isWriter ? totals.bytesWritten : (step.mode == .extract ? totals.bytesRead : totals.bytesEmitted)
+        if isWriter { schedule.withLock { $0.rowsWritten += totals.rowsWritten } }
+        let duration = MonotonicClock.milliseconds() - started
         events.emit("step_complete", [
             "step_id": .string(step.id), "rows_read": .int(totals.rowsRead), "rows_written": .int(rowsOut),
             "bytes": .int(bytes), "duration_ms": .int(duration),
@@ -341,14 +450,37 @@ public final class Runner: @unchecked Sendable {
         return .succeeded
     }
 
-    /// Waits `backoff * 2^(attempt-1)` milliseconds with ±50 % jitter, waking early on cancellation.
+    /// Reports a failed step and records its error for the run's exit status and summary.
+    private func fail(_ step: ManifestStep, _ error: StepError, events: RunEvents, directory: RunDirectory, rowsRead: Int) {
+        events.emit("step_failed", ["step_id": .string(step.id), "error": Self.json(error)])
+        directory.log("step \(step.id) failed: \(error.code.rawValue): \(error.message)")
+        directory.update(step.id) {
+            $0.state = "failed"
+            $0.error = Self.json(error)
+            $0.rowsRead = rowsRead
+            $0.rowsWritten = 0
+        }
+        record(step, error)
+    }
+
+    /// Keeps a failed step's error: the run ends with its root cause, so an input's failure seen
+    /// downstream counts only when nothing else failed.
+    private func record(_ step: ManifestStep, _ error: StepError) {
+        let failed = FailedStep(stepID: step.id, code: error.code.rawValue, message: masker.mask(error.message))
+        schedule.withLock { schedule in
+            schedule.failedSteps.append(failed)
+            if error.code != .cancelled,
+               schedule.firstFailure == nil || (schedule.firstFailure?.code == .upstreamFailed && error.code != .upstreamFailed) {
+                schedule.firstFailure = error
+            }
+        }
+    }
+
+    /// Waits `backoff * 2^(attempt-1)` milliseconds with ±50 % jitter, waking at once on cancellation.
     private func sleepForRetry(attempt: Int, backoff: Int) {
         let base = Double(backoff) * Double(1 << min(attempt - 1, 20))
         let delay = Int(base * Double.random(in: 0.5...1.5))
-        let deadline = MonotonicClock.milliseconds() + delay
-        while !cancellation.isCancelled, MonotonicClock.milliseconds() < deadline {
-            usleep(UInt32(min(50, max(1, deadline - MonotonicClock.milliseconds())) * 1000))
-        }
+        _ = changes.wait(deadline: MonotonicClock.milliseconds() + delay) { cancellation.isCancelled ? true : nil }
     }
 
     static func json(_ error: StepError) -> JSONValue {
@@ -356,29 +488,62 @@ public final class Runner: @unchecked Sendable {
     }
 }
 
-/// The wiring of a run: one tee per producing step, one subscription per (producer, consumer) pair.
+/// The run's event stream, closed by `run_end`: a step abandoned after an interruption that wakes
+/// up later cannot write after the last event.
+final class RunEvents: Sendable {
+    private let stream: TrackedMutex<EventStream?>
+
+    init(_ stream: EventStream) { self.stream = TrackedMutex(stream) }
+
+    /// Emits one event unless the run has ended.
+    func emit(_ event: String, _ fields: [String: JSONValue] = [:]) {
+        stream.withLock { _ = $0?.emit(event, fields) }
+    }
+
+    /// Emits the last event and closes the stream.
+    func finish(_ event: String, _ fields: [String: JSONValue]) {
+        stream.withLock { stream in
+            _ = stream?.emit(event, fields)
+            stream = nil
+        }
+    }
+}
+
+/// The wiring of a run: one tee per producing step, one subscription per (producer, consumer) pair,
+/// and each step's counters.
 private struct Plan {
     var tees: [String: BatchTee] = [:]
     var inputs: [String: [Subscription]] = [:]
+    var progress: [String: StepProgress] = [:]
+    let exchange: Exchange
     let spillDirectory: String
 
-    init(manifest: Manifest, directory: RunDirectory, options: RunOptions, cancellation: CancellationToken) {
+    init(manifest: Manifest, directory: RunDirectory, options: RunOptions, cancellation: CancellationToken, events: RunEvents) {
         spillDirectory = directory.path + "/spill"
         try? FileSystem.createDirectories(spillDirectory)
+        exchange = Exchange(memoryBudget: options.queueBudget, cancellation: cancellation) { [directory] producer, consumer, reason in
+            directory.log("output of step \(producer) spills to disk for step \(consumer): \(reason)")
+        }
+        for step in manifest.steps {
+            progress[step.id] = StepProgress(stepID: step.id, events: events, movement: DataMovement()) { [options] id, rows in
+                options.onProgress?("\(id): \(rows) rows")
+            }
+        }
         var subscriptionsByProducer: [String: [Subscription]] = [:]
         for step in manifest.steps {
             var subscriptions: [Subscription] = []
             for need in step.needs {
                 let subscription = Subscription(
-                    stepID: need, memoryBudget: options.queueBudget,
-                    spillPath: "\(spillDirectory)/\(need)--\(step.id).batches", cancellation: cancellation)
+                    producer: need, consumer: step.id, exchange: exchange,
+                    spillPath: "\(spillDirectory)/\(need)--\(step.id).batches", movement: progress[step.id]?.movement)
                 subscriptions.append(subscription)
                 subscriptionsByProducer[need, default: []].append(subscription)
             }
             inputs[step.id] = subscriptions
         }
-        for step in manifest.steps where step.mode != "write" {
-            tees[step.id] = BatchTee(subscriptions: subscriptionsByProducer[step.id] ?? [])
+        for step in manifest.steps where step.mode != .write {
+            tees[step.id] = BatchTee(
+                subscriptions: subscriptionsByProducer[step.id] ?? [], progress: progress[step.id], movement: progress[step.id]?.movement)
         }
     }
 }

@@ -1,6 +1,5 @@
 import OsirisCore
 import OsirisDrivers
-import Synchronization
 
 /// Counts one step's rows and bytes and emits `step_progress` at most about once a second.
 final class StepProgress: ProgressReporter, Sendable {
@@ -19,21 +18,21 @@ final class StepProgress: ProgressReporter, Sendable {
     static let intervalMilliseconds = 1000
 
     let stepID: String
-    private let events: EventStream
+    /// What passed through the step, for its retry decision.
+    let movement: DataMovement
+    private let events: RunEvents
     private let onTick: @Sendable (String, Int) -> Void
-    private let state = Mutex(Totals())
+    private let state = TrackedMutex(Totals())
 
-    init(stepID: String, events: EventStream, onTick: @escaping @Sendable (String, Int) -> Void) {
+    init(stepID: String, events: RunEvents, movement: DataMovement, onTick: @escaping @Sendable (String, Int) -> Void) {
         self.stepID = stepID
+        self.movement = movement
         self.events = events
         self.onTick = onTick
         state.withLock { $0.lastReport = MonotonicClock.milliseconds() }
     }
 
     var totals: Totals { state.withLock { $0 } }
-
-    /// Whether any data has passed through the step, after which it can no longer be retried.
-    var hasMovedData: Bool { state.withLock { $0.rowsRead + $0.rowsEmitted + $0.rowsWritten > 0 } }
 
     func read(rows: Int, bytes: Int) {
         state.withLock {
@@ -44,6 +43,7 @@ final class StepProgress: ProgressReporter, Sendable {
     }
 
     func wrote(rows: Int, bytes: Int) {
+        movement.record("it had written rows")
         state.withLock {
             $0.rowsWritten += rows
             $0.bytesWritten += bytes
@@ -61,6 +61,7 @@ final class StepProgress: ProgressReporter, Sendable {
     }
 
     func created(file path: String, bytes: Int, sha256: String) {
+        movement.record("it had created '\(path)'")
         state.withLock { $0.artifacts.append((path, bytes, sha256)) }
     }
 

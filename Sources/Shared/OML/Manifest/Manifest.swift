@@ -19,12 +19,31 @@ public struct RetryPolicy: Sendable, Equatable {
 
 /// One step of a manifest: everything the runner needs, with defaults filled in and params substituted.
 public struct ManifestStep: Sendable, Equatable {
+    /// A step's mode in the manifest: the OML modes, with `read` spelled `extract`.
+    public enum Mode: String, Sendable, CaseIterable {
+        /// Reads from a source (an extractor).
+        case extract
+        /// Writes its one input to a target (a writer).
+        case write
+        /// Transforms its inputs into one output (a processor).
+        case transform
+
+        /// The mode of a component with `role`.
+        public init(_ role: ComponentRole) {
+            switch role {
+            case .extractor: self = .extract
+            case .writer: self = .write
+            case .processor: self = .transform
+            }
+        }
+    }
+
     /// The step id.
     public var id: String
     /// The component name, such as `postgres.extractor`.
     public var component: String
-    /// `extract`, `write` or `transform`.
-    public var mode: String
+    /// What the step does; it must be the mode of the component's role.
+    public var mode: Mode
     /// The steps whose output this step reads, in order (implicit inputs made explicit).
     public var needs: [String]
     /// The connection reference (`@pg.shop`), when the component uses a connection and one is named
@@ -36,7 +55,7 @@ public struct ManifestStep: Sendable, Equatable {
     public var retry: RetryPolicy
 
     /// Creates a manifest step.
-    public init(id: String, component: String, mode: String, needs: [String], connection: String?, config: JSONValue, retry: RetryPolicy) {
+    public init(id: String, component: String, mode: Mode, needs: [String], connection: String?, config: JSONValue, retry: RetryPolicy) {
         self.id = id
         self.component = component
         self.mode = mode
@@ -118,7 +137,7 @@ public struct Manifest: Sendable, Equatable {
                 var object: [String: JSONValue] = [
                     "id": .string(step.id),
                     "component": .string(step.component),
-                    "mode": .string(step.mode),
+                    "mode": .string(step.mode.rawValue),
                     "needs": .array(step.needs.map(JSONValue.string)),
                     "config": step.config,
                     "retry": ["attempts": .int(step.retry.attempts), "backoff_ms": .int(step.retry.backoffMilliseconds)],
@@ -165,8 +184,11 @@ public struct Manifest: Sendable, Equatable {
         return path + ".manifest.json"
     }
 
-    /// Reads a manifest from JSON.
-    public static func decode(_ json: JSONValue, path: String) throws(ManifestError) -> Manifest {
+    /// Reads a manifest from JSON and validates it (`validate(registry:path:)`), and checks that its
+    /// `manifest_fp` is the hash of what it holds, so a hand-edited manifest is refused.
+    public static func decode(
+        _ json: JSONValue, path: String, registry: ComponentRegistry = .builtin
+    ) throws(ManifestError) -> Manifest {
         func fail(_ message: String) -> ManifestError { ManifestError(path: path, message: message, exitStatus: .dataError) }
         guard json.objectValue != nil else { throw fail("not a manifest: expected a JSON object") }
         guard let version = json["manifest_version"] else {
@@ -182,31 +204,159 @@ public struct Manifest: Sendable, Equatable {
         guard let stepsJSON = json["steps"]?.arrayValue else { throw fail("missing 'steps'") }
         var steps: [ManifestStep] = []
         for (index, step) in stepsJSON.enumerated() {
-            guard let id = step["id"]?.stringValue, let component = step["component"]?.stringValue,
-                  let mode = step["mode"]?.stringValue
-            else { throw fail("steps[\(index)] needs 'id', 'component' and 'mode'") }
-            guard let needs = step["needs"]?.arrayValue?.compactMap(\.stringValue) else {
-                throw fail("steps[\(index)] ('\(id)') needs a 'needs' list")
-            }
-            let retry = RetryPolicy(
-                attempts: step["retry"]?["attempts"]?.intValue ?? 1,
-                backoffMilliseconds: step["retry"]?["backoff_ms"]?.intValue ?? 0)
-            steps.append(ManifestStep(
-                id: id, component: component, mode: mode, needs: needs, connection: step["connection"]?.stringValue,
-                config: step["config"] ?? [:], retry: retry))
+            steps.append(try decodeStep(step, index: index, path: path))
         }
-        let ids = Set(steps.map(\.id))
-        for step in steps {
-            for need in step.needs where !ids.contains(need) {
-                throw fail("step '\(step.id)' needs unknown step '\(need)'")
+        guard let levels = json["order"]?.arrayValue else { throw fail("missing 'order'") }
+        var order: [[String]] = []
+        for (index, level) in levels.enumerated() {
+            guard let ids = level.arrayValue, ids.allSatisfy({ $0.stringValue != nil }) else {
+                throw fail("order[\(index)] must be a list of step ids")
             }
+            order.append(ids.compactMap(\.stringValue))
         }
-        let order = (json["order"]?.arrayValue ?? []).map { $0.arrayValue?.compactMap(\.stringValue) ?? [] }
-        return Manifest(
+        let manifest = Manifest(
             name: name, omlVersion: pipeline["oml_version"]?.stringValue ?? "", profile: pipeline["profile"]?.stringValue ?? "default",
             description: pipeline["description"]?.stringValue, metadata: pipeline["metadata"] ?? [:],
             params: json["params"]?.objectValue ?? [:], steps: steps, order: order,
             fingerprints: (json["fingerprints"]?.objectValue ?? [:]).compactMapValues(\.stringValue),
             toolchain: (json["toolchain"]?.objectValue ?? [:]).compactMapValues(\.stringValue))
+        try manifest.validate(registry: registry, path: path)
+        try checkFingerprint(json, path: path)
+        return manifest
+    }
+
+    /// One entry of `steps`, with its fields' types checked.
+    private static func decodeStep(_ step: JSONValue, index: Int, path: String) throws(ManifestError) -> ManifestStep {
+        func fail(_ message: String) -> ManifestError { ManifestError(path: path, message: message, exitStatus: .dataError) }
+        guard step.objectValue != nil else { throw fail("steps[\(index)] must be an object") }
+        guard let id = step["id"]?.stringValue, !id.isEmpty else { throw fail("steps[\(index)] needs a non-empty 'id'") }
+        guard let component = step["component"]?.stringValue, let modeText = step["mode"]?.stringValue else {
+            throw fail("step '\(id)' needs 'component' and 'mode'")
+        }
+        guard let mode = ManifestStep.Mode(rawValue: modeText) else {
+            let modes = ManifestStep.Mode.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+            throw fail("step '\(id)' has mode '\(modeText)', which is not one of \(modes)")
+        }
+        guard let needsJSON = step["needs"]?.arrayValue else { throw fail("step '\(id)' needs a 'needs' list") }
+        let needs = needsJSON.compactMap(\.stringValue)
+        guard needs.count == needsJSON.count else { throw fail("step '\(id)': 'needs' must list step ids (strings)") }
+        let config = step["config"] ?? [:]
+        guard config.objectValue != nil else {
+            throw fail("step '\(id)': 'config' must be an object, not \(config.typeName == "array" ? "an" : "a") \(config.typeName)")
+        }
+        if let connection = step["connection"], connection != .null, connection.stringValue == nil {
+            throw fail("step '\(id)': 'connection' must be a string")
+        }
+        let retry = step["retry"] ?? [:]
+        guard retry.objectValue != nil else { throw fail("step '\(id)': 'retry' must be an object") }
+        func integer(_ key: String, default value: Int) throws(ManifestError) -> Int {
+            guard let field = retry[key] else { return value }
+            guard let number = field.intValue else { throw fail("step '\(id)': 'retry.\(key)' must be an integer") }
+            return number
+        }
+        let policy = RetryPolicy(attempts: try integer("attempts", default: 1), backoffMilliseconds: try integer("backoff_ms", default: 0))
+        return ManifestStep(
+            id: id, component: component, mode: mode, needs: needs, connection: step["connection"]?.stringValue,
+            config: config, retry: policy)
+    }
+
+    /// Refuses a manifest whose `manifest_fp` is missing or is not the hash of the rest of it.
+    private static func checkFingerprint(_ json: JSONValue, path: String) throws(ManifestError) {
+        var members = json.objectValue ?? [:]
+        var fingerprints = members["fingerprints"]?.objectValue ?? [:]
+        let recompile = "edit the pipeline's OML instead and compile it again: oml-compile FILE -o \(path == "-" ? "MANIFEST" : path)"
+        guard let recorded = fingerprints.removeValue(forKey: "manifest_fp")?.stringValue else {
+            throw ManifestError(path: path, message: "the manifest has no 'fingerprints.manifest_fp'; \(recompile)", exitStatus: .dataError)
+        }
+        members["fingerprints"] = .object(fingerprints)
+        let actual = Fingerprint.sha256(canonicalJSONOf: .object(members))
+        guard actual == recorded else {
+            throw ManifestError(
+                path: path,
+                message: "'manifest_fp' does not match the manifest's content, so it was changed after oml-compile wrote it; \(recompile)",
+                exitStatus: .dataError)
+        }
+    }
+
+    /// Checks what running the manifest relies on, naming the step at fault: unique ids, known
+    /// components whose role has the step's mode, `needs` that name other steps once and form no
+    /// cycle, an `order` that lists every step once and after the steps it needs, and retry
+    /// policies with at least one try and no negative wait.
+    public func validate(registry: ComponentRegistry = .builtin, path: String) throws(ManifestError) {
+        func fail(_ message: String) -> ManifestError { ManifestError(path: path, message: message, exitStatus: .dataError) }
+        var indexes: [String: Int] = [:]
+        for (index, step) in steps.enumerated() {
+            if let first = indexes[step.id] {
+                throw fail("step id '\(step.id)' is used twice (steps[\(first)] and steps[\(index)])")
+            }
+            indexes[step.id] = index
+        }
+        for step in steps {
+            guard let spec = registry.spec(named: step.component) else {
+                let hint = closestMatch(to: step.component, among: registry.names).map { "; did you mean '\($0)'?" } ?? ""
+                throw fail("step '\(step.id)' uses unknown component '\(step.component)'\(hint)")
+            }
+            let supported = ManifestStep.Mode(spec.role)
+            guard step.mode == supported else {
+                throw fail("step '\(step.id)' has mode '\(step.mode.rawValue)', but component '\(step.component)' supports only '\(supported.rawValue)'")
+            }
+            if step.retry.attempts < 1 {
+                throw fail("step '\(step.id)' has retry.attempts \(step.retry.attempts); it must be at least 1")
+            }
+            if step.retry.backoffMilliseconds < 0 {
+                throw fail("step '\(step.id)' has retry.backoff_ms \(step.retry.backoffMilliseconds); it must not be negative")
+            }
+            var seen: Set<String> = []
+            for need in step.needs {
+                guard indexes[need] != nil else { throw fail("step '\(step.id)' needs unknown step '\(need)'") }
+                guard seen.insert(need).inserted else { throw fail("step '\(step.id)' needs '\(need)' twice") }
+            }
+        }
+        if let cycle = Self.cycle(in: steps) {
+            throw fail("steps \(cycle.map { "'\($0)'" }.joined(separator: " -> ")) need each other in a cycle")
+        }
+        var levels: [String: Int] = [:]
+        for (level, ids) in order.enumerated() {
+            for id in ids {
+                guard indexes[id] != nil else { throw fail("'order' names unknown step '\(id)'") }
+                guard levels.updateValue(level, forKey: id) == nil else { throw fail("'order' lists step '\(id)' twice") }
+            }
+        }
+        for step in steps {
+            guard let level = levels[step.id] else { throw fail("step '\(step.id)' is missing from 'order'") }
+            for need in step.needs where levels[need]! >= level {
+                throw fail("'order' puts step '\(step.id)' at level \(level), not after '\(need)' (level \(levels[need]!)), which it needs")
+            }
+        }
+    }
+
+    /// The ids of one cycle of `needs`, first id repeated at the end, or nil when there is none.
+    static func cycle(in steps: [ManifestStep]) -> [String]? {
+        let needs = Dictionary(steps.map { ($0.id, $0.needs) }, uniquingKeysWith: { first, _ in first })
+        // 0 unvisited, 1 on the current path, 2 done: an edge back into the path closes a cycle.
+        var marks: [String: Int] = [:]
+        var path: [String] = []
+        func visit(_ id: String) -> [String]? {
+            marks[id] = 1
+            path.append(id)
+            for need in needs[id] ?? [] {
+                switch marks[need] ?? 0 {
+                case 1:
+                    let start = path.lastIndex(of: need)!
+                    return Array(path[start...]) + [need]
+                case 0:
+                    if let cycle = visit(need) { return cycle }
+                default:
+                    break
+                }
+            }
+            path.removeLast()
+            marks[id] = 2
+            return nil
+        }
+        for step in steps where (marks[step.id] ?? 0) == 0 {
+            if let cycle = visit(step.id) { return cycle }
+        }
+        return nil
     }
 }
