@@ -4,38 +4,62 @@ import OsirisCore
 import OsirisData
 
 /// Set by the runner when the run is interrupted; drivers check it between batches and stop.
+///
+/// Every handler runs exactly once: the ones registered before `cancel()` took the state are run
+/// by `cancel()`, the ones registered after it by `onCancel` itself. The exit status is stored before
+/// the flag, so whoever sees `isCancelled` also sees the status.
 public final class CancellationToken: Sendable {
-    private let flag = AtomicFlag()
-    private let handlers = HandlerList()
+    private struct State {
+        var cancelled = false
+        var nextKey = 0
+        var handlers: [Int: @Sendable () -> Void] = [:]
+    }
+
+    private let state = Mutex(State())
+    private let flag = Atomic<Bool>(false)
     private let status = Atomic<Int32>(ExitStatus.interrupted.rawValue)
 
     /// A token that is not cancelled.
     public init() {}
 
     /// Whether the run was cancelled.
-    public var isCancelled: Bool { flag.isSet }
+    public var isCancelled: Bool { flag.load(ordering: .acquiring) }
 
     /// Cancels, and calls every registered handler once (drivers interrupt blocking calls there).
-    /// `status` is what the run exits with: 130 for SIGINT, 143 for SIGTERM.
+    /// `status` is what the run exits with: 130 for SIGINT, 143 for SIGTERM. Only the first call counts.
     public func cancel(status: ExitStatus = .interrupted) {
-        guard flag.set() else { return }
-        self.status.store(status.rawValue, ordering: .releasing)
-        handlers.runAll()
+        let handlers: [@Sendable () -> Void]? = state.withLock { state in
+            if state.cancelled { return nil }
+            state.cancelled = true
+            self.status.store(status.rawValue, ordering: .releasing)
+            flag.store(true, ordering: .releasing)
+            let handlers = state.handlers.sorted { $0.key < $1.key }.map(\.value)
+            state.handlers.removeAll()
+            return handlers
+        }
+        for handler in handlers ?? [] { handler() }
     }
 
     /// The exit status the cancellation asked for.
     public var exitStatus: ExitStatus { ExitStatus(rawValue: status.load(ordering: .acquiring)) ?? .interrupted }
 
-    /// Calls `handler` when the token is cancelled (at once if it already is). Returns a key for `remove`.
+    /// Calls `handler` when the token is cancelled (at once, on this thread, if it already is).
+    /// Returns a key for `remove`.
     @discardableResult
     public func onCancel(_ handler: @escaping @Sendable () -> Void) -> Int {
-        let key = handlers.add(handler)
-        if isCancelled { handler() }
+        let (key, runNow) = state.withLock { state in
+            let key = state.nextKey
+            state.nextKey += 1
+            if state.cancelled { return (key, true) }
+            state.handlers[key] = handler
+            return (key, false)
+        }
+        if runNow { handler() }
         return key
     }
 
     /// Forgets a handler.
-    public func remove(_ key: Int) { handlers.remove(key) }
+    public func remove(_ key: Int) { state.withLock { _ = $0.handlers.removeValue(forKey: key) } }
 
     /// Throws a cancelled step error when cancelled.
     public func check() throws(StepError) {

@@ -70,7 +70,6 @@ final class Subscription: BatchSource, @unchecked Sendable {
                 do {
                     if spillWriter == nil { spillWriter = try BatchSpillWriter(path: spillPath) }
                     try spillWriter!.append(batch)
-                    try spillWriter!.flush()
                 } catch {
                     spillError = StepError(.run, "cannot spill step output to '\(spillPath)': \(error)")
                     return
