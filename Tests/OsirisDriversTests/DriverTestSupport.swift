@@ -34,13 +34,17 @@ final class FixedSource: BatchSource, @unchecked Sendable {
     func next() throws(StepError) -> RecordBatch? { batches.isEmpty ? nil : batches.removeFirst() }
 }
 
-/// A sink that keeps what it is sent.
+/// A sink that keeps what it is sent, holding the driver to the stream's schema as the runner's tee does.
+// unchecked: a driver sends from the one thread that runs it; tests read it after the driver returned.
 final class CollectingSink: BatchSink, @unchecked Sendable {
     private(set) var schema: Schema?
     private(set) var batches: [RecordBatch] = []
 
     func start(schema: Schema) throws(StepError) { self.schema = schema }
-    func send(_ batch: RecordBatch) throws(StepError) { batches.append(batch) }
+    func send(_ batch: RecordBatch) throws(StepError) {
+        try StreamContract.check(batch, declared: schema, step: "step")
+        batches.append(batch)
+    }
 
     /// Every row as text cells, in order.
     var rows: [[String]] {

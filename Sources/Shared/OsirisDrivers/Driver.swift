@@ -68,20 +68,30 @@ public final class CancellationToken: Sendable {
 }
 
 /// Where a step sends its output: the runner's tee to every consumer.
+///
+/// One schema per stream: the schema given to `start(schema:)` is the contract for every batch of
+/// the stream. No batch differs from it (same fields, types, nullability, precision and scale); a
+/// producer that cannot know its types up front declares types every value fits or fails the step.
+/// Sinks check it with `StreamContract.check`: a batch that differs fails the step with an internal error.
 public protocol BatchSink: AnyObject, Sendable {
-    /// Declares the output's schema; must come before the first batch (and also for empty outputs).
+    /// Declares the output's schema, the schema of every batch sent after it; must come before the
+    /// first batch (and also for empty outputs), once.
     func start(schema: Schema) throws(StepError)
-    /// Sends one batch; blocks while consumers are full, throws when the run is cancelled.
+    /// Sends one batch, whose schema is exactly the declared one; blocks while consumers are full,
+    /// throws when the run is cancelled or the batch breaks the stream's schema.
     func send(_ batch: RecordBatch) throws(StepError)
 }
 
 /// Where a step reads one input from.
+///
+/// Every batch `next()` returns has exactly the schema `schema()` returns (see `BatchSink`).
 public protocol BatchSource: AnyObject, Sendable {
     /// The input step's id.
     var stepID: String { get }
-    /// The input's schema; waits for the producer to declare it.
+    /// The input's schema, the schema of every batch of it; waits for the producer to declare it.
     func schema() throws(StepError) -> Schema
-    /// The next batch, or nil at the end; throws when the producer failed or the run was cancelled.
+    /// The next batch, with the input's schema, or nil at the end; throws when the producer failed or
+    /// the run was cancelled.
     func next() throws(StepError) -> RecordBatch?
 }
 

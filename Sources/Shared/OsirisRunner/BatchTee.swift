@@ -187,16 +187,20 @@ final class BatchTee: BatchSink, @unchecked Sendable {
     let subscriptions: [Subscription]
     /// The producing step's counters, set when the step starts.
     var progress: StepProgress?
+    /// The schema the producer declared, which every batch must have.
+    private var declaredSchema: Schema?
 
     init(subscriptions: [Subscription]) {
         self.subscriptions = subscriptions
     }
 
     func start(schema: Schema) throws(StepError) {
+        declaredSchema = schema
         for subscription in subscriptions { subscription.declare(schema) }
     }
 
     func send(_ batch: RecordBatch) throws(StepError) {
+        try StreamContract.check(batch, declared: declaredSchema, step: progress?.stepID ?? "?")
         for subscription in subscriptions { try subscription.push(batch) }
         progress?.emitted(rows: batch.count, bytes: batch.dataByteCount)
     }
