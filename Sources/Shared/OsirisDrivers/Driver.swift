@@ -124,7 +124,8 @@ public struct ResolvedConnection: Sendable {
 
 /// Everything a driver gets to run one step.
 public struct StepContext: Sendable {
-    /// The step as the manifest describes it.
+    /// The step as the manifest describes it, its config completed with the component spec's
+    /// defaults (`ConfigDefaults`), so drivers keep no defaults of their own.
     public var step: ManifestStep
     /// The connection, for components that use one.
     public var connection: ResolvedConnection?
@@ -145,6 +146,7 @@ public struct StepContext: Sendable {
         temporaryDirectory: String, memoryBudget: Int, masker: SecretMasker
     ) {
         self.step = step
+        self.step.config = ConfigDefaults.filled(step.config, component: step.component)
         self.connection = connection
         self.cancellation = cancellation
         self.progress = progress

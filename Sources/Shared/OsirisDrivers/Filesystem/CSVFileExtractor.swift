@@ -54,9 +54,8 @@ struct CSVFileExtractor: Extractor {
     /// Options of the original tool's spec that this reader does not implement fail the step
     /// instead of being ignored: a compressed file would otherwise be read as garbage.
     static func refuseUnsupported(_ context: StepContext, path: String) throws(StepError) {
-        let compression = context.config("compression")?.stringValue ?? "infer"
         let compressedEndings = [".gz", ".bz2", ".zip", ".xz"]
-        if compression != "infer" || compressedEndings.contains(where: { path.lowercased().hasSuffix($0) }) {
+        if context.config("compression").map({ $0 != "infer" }) == true || compressedEndings.contains(where: { path.lowercased().hasSuffix($0) }) {
             throw StepError(.configuration, """
                 step '\(context.step.id)': compressed CSV ('\(path)') is not supported yet; decompress it first \
                 (for example with gunzip) and read the plain file

@@ -119,6 +119,17 @@ final class SQLiteStatement {
 
     func columnName(_ index: Int) -> String { String(cString: sqlite3_column_name(statement, Int32(index))) }
 
+    /// The current row's value as text ("" for NULL).
+    func text(_ index: Int) -> String {
+        sqlite3_column_text(statement, Int32(index)).map { String(cString: $0) } ?? ""
+    }
+
+    /// The current row's value as an integer.
+    func int(_ index: Int) -> Int { Int(sqlite3_column_int64(statement, Int32(index))) }
+
+    /// Whether the current row's value is NULL.
+    func isNull(_ index: Int) -> Bool { sqlite3_column_type(statement, Int32(index)) == SQLITE_NULL }
+
     func declaredType(_ index: Int) -> String? { sqlite3_column_decltype(statement, Int32(index)).map { String(cString: $0) } }
 
     /// Runs this INSERT once per row of `batch`, binding its columns in order.
