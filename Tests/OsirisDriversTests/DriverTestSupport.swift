@@ -6,18 +6,20 @@ import OsirisData
 import Synchronization
 
 /// Collects what a step reports.
-final class RecordingProgress: ProgressReporter, @unchecked Sendable {
-    private let lock = NSLock()
-    private(set) var rowsRead = 0
-    private(set) var rowsWritten = 0
-    private(set) var artifacts: [String] = []
+final class RecordingProgress: ProgressReporter, Sendable {
+    private let totals = Mutex<(rowsRead: Int, rowsWritten: Int, artifacts: [String])>((0, 0, []))
 
-    func read(rows: Int, bytes: Int) { lock.withLock { rowsRead += rows } }
-    func wrote(rows: Int, bytes: Int) { lock.withLock { rowsWritten += rows } }
-    func created(file path: String, bytes: Int, sha256: String) { lock.withLock { artifacts.append(path) } }
+    var rowsRead: Int { totals.withLock { $0.rowsRead } }
+    var rowsWritten: Int { totals.withLock { $0.rowsWritten } }
+    var artifacts: [String] { totals.withLock { $0.artifacts } }
+
+    func read(rows: Int, bytes: Int) { totals.withLock { $0.rowsRead += rows } }
+    func wrote(rows: Int, bytes: Int) { totals.withLock { $0.rowsWritten += rows } }
+    func created(file path: String, bytes: Int, sha256: String) { totals.withLock { $0.artifacts.append(path) } }
 }
 
 /// A source that hands out fixed batches, like an upstream step.
+// unchecked: read by the one driver thread under test.
 final class FixedSource: BatchSource, @unchecked Sendable {
     let stepID: String
     private let fixedSchema: Schema

@@ -275,17 +275,31 @@ enum TypeInference {
         mutating func add(_ pointer: Bytes, _ count: Int) {
             seen = true
             if kinds.isEmpty { return }
-            let valueKinds = classify(pointer, count)
-            kinds.formIntersection(valueKinds)
-            guard kinds.contains(.decimal) || kinds.contains(.number) else { return }
-            if valueKinds.contains(.decimal), let shape = decimalShape(pointer, count) {
+            // Fast paths for the common columns, which skip the general classification.
+            if kinds.isSubset(of: Self.temporal) {
+                kinds.formIntersection(temporalKind(pointer, count))
+                return
+            }
+            if kinds.contains(.decimal), let shape = decimalShape(pointer, count) {
+                var valueKinds: Kinds = [.decimal, .number]
+                // Only integers have no scale; int64 needs them to fit in 64 bits.
+                if shape.scale == 0, kinds.contains(.int64), parseInt(pointer, count) != nil { valueKinds.insert(.int64) }
+                kinds.formIntersection(valueKinds)
                 integerDigits = max(integerDigits, shape.integerDigits)
                 scale = max(scale, shape.scale)
-                if kinds.contains(.number), !plainDecimalRoundTrips(pointer, count) { kinds.remove(.number) }
-            } else if kinds.contains(.number), roundTripDouble(pointer, count) == nil {
-                kinds.remove(.number)
+                if kinds.contains(.number), shape.scale == 0 || !plainDecimalRoundTrips(pointer, count) { kinds.remove(.number) }
+                return
+            }
+            let valueKinds = classify(pointer, count)
+            kinds.formIntersection(valueKinds)
+            if kinds.contains(.number) {
+                let exact = valueKinds.contains(.decimal)
+                    ? plainDecimalRoundTrips(pointer, count) : roundTripDouble(pointer, count) != nil
+                if !exact { kinds.remove(.number) }
             }
         }
+
+        private static let temporal: Kinds = [.date, .time, .timestamp, .timestamptz]
 
         /// The column's type: the narrowest every value fits; decimals with the precision and scale
         /// that cover them all.
