@@ -81,7 +81,7 @@ import Testing
             Issue.record("pg.shop not found through the postgresql spelling")
             return
         }
-        #expect(entry.field("password")?.string == "${PW}")
+        #expect(entry.field("password") == .string("${PW}"))
         guard case .found(let fallback) = file.defaultConnection(forFamily: "postgres") else {
             Issue.record("alias named default not used")
             return

@@ -55,7 +55,6 @@ import Glibc
         defer { unlink(path) }
         let writer = try BatchSpillWriter(path: path)
         try writer.append(batch)
-        try writer.flush()
         let reader = try BatchSpillReader(path: path)
         #expect(try reader.next()?.count == 3)
         #expect(try reader.next() == nil)

@@ -1,3 +1,4 @@
+import Foundation
 import OsirisCore
 import OsirisData
 
@@ -105,5 +106,42 @@ func dataError(_ body: () throws -> Void) -> DataError? {
         return error
     } catch {
         return nil
+    }
+}
+
+/// Reads a CSV text through a pipe (which cannot be scanned twice) with `body`, writing it from
+/// another thread; returns the data error the reader ended with, if any.
+func readPipe(
+    _ text: String, _ options: CSVReadOptions = CSVReadOptions(), _ body: (CSVReader) throws -> Void
+) throws -> DataError? {
+    var ends: [Int32] = [0, 0]
+    precondition(pipe(&ends) == 0)
+    let bytes = Array(text.utf8)
+    let writerEnd = ends[1]
+    let writer = Thread {
+        bytes.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let written = write(writerEnd, buffer.baseAddress! + offset, buffer.count - offset)
+                if written <= 0 { break }
+                offset += written
+            }
+        }
+        close(writerEnd)
+    }
+    writer.start()
+    defer {
+        // Drain what the reader left so the writer thread ends, then close.
+        var sink = [UInt8](repeating: 0, count: 65_536)
+        while read(ends[0], &sink, sink.count) > 0 {}
+        close(ends[0])
+    }
+    do {
+        let reader = try CSVReader(descriptor: ends[0], name: "pipe", options: options)
+        defer { reader.close() }
+        try body(reader)
+        return nil
+    } catch let error as DataError {
+        return error
     }
 }

@@ -6,18 +6,20 @@ import OsirisData
 import Synchronization
 
 /// Collects what a step reports.
-final class RecordingProgress: ProgressReporter, @unchecked Sendable {
-    private let lock = NSLock()
-    private(set) var rowsRead = 0
-    private(set) var rowsWritten = 0
-    private(set) var artifacts: [String] = []
+final class RecordingProgress: ProgressReporter, Sendable {
+    private let totals = Mutex<(rowsRead: Int, rowsWritten: Int, artifacts: [String])>((0, 0, []))
 
-    func read(rows: Int, bytes: Int) { lock.withLock { rowsRead += rows } }
-    func wrote(rows: Int, bytes: Int) { lock.withLock { rowsWritten += rows } }
-    func created(file path: String, bytes: Int, sha256: String) { lock.withLock { artifacts.append(path) } }
+    var rowsRead: Int { totals.withLock { $0.rowsRead } }
+    var rowsWritten: Int { totals.withLock { $0.rowsWritten } }
+    var artifacts: [String] { totals.withLock { $0.artifacts } }
+
+    func read(rows: Int, bytes: Int) { totals.withLock { $0.rowsRead += rows } }
+    func wrote(rows: Int, bytes: Int) { totals.withLock { $0.rowsWritten += rows } }
+    func created(file path: String, bytes: Int, sha256: String) { totals.withLock { $0.artifacts.append(path) } }
 }
 
 /// A source that hands out fixed batches, like an upstream step.
+// unchecked: read by the one driver thread under test.
 final class FixedSource: BatchSource, @unchecked Sendable {
     let stepID: String
     private let fixedSchema: Schema
@@ -34,13 +36,17 @@ final class FixedSource: BatchSource, @unchecked Sendable {
     func next() throws(StepError) -> RecordBatch? { batches.isEmpty ? nil : batches.removeFirst() }
 }
 
-/// A sink that keeps what it is sent.
+/// A sink that keeps what it is sent, holding the driver to the stream's schema as the runner's tee does.
+// unchecked: a driver sends from the one thread that runs it; tests read it after the driver returned.
 final class CollectingSink: BatchSink, @unchecked Sendable {
     private(set) var schema: Schema?
     private(set) var batches: [RecordBatch] = []
 
     func start(schema: Schema) throws(StepError) { self.schema = schema }
-    func send(_ batch: RecordBatch) throws(StepError) { batches.append(batch) }
+    func send(_ batch: RecordBatch) throws(StepError) {
+        try StreamContract.check(batch, declared: schema, step: "step")
+        batches.append(batch)
+    }
 
     /// Every row as text cells, in order.
     var rows: [[String]] {

@@ -5,8 +5,9 @@ import OsirisData
 @testable import OsirisDrivers
 import Testing
 
-@Suite struct SQLiteDriverTests {
+@Suite final class SQLiteDriverTests {
     let folder = temporaryFolder()
+    deinit { try? FileManager.default.removeItem(at: folder) }
     let schema = Schema([
         Field(name: "id", type: .int64), Field(name: "name", type: .text), Field(name: "price", type: .decimal),
         Field(name: "ok", type: .bool), Field(name: "at", type: .timestamptz),
@@ -136,8 +137,9 @@ import Testing
     }
 }
 
-@Suite struct FileDriverTests {
+@Suite final class FileDriverTests {
     let folder = temporaryFolder()
+    deinit { try? FileManager.default.removeItem(at: folder) }
 
     @Test func csvWriterReplacesTheFileAtomically() throws {
         let target = folder.appendingPathComponent("out.csv")
@@ -166,9 +168,9 @@ import Testing
     }
 
     @Test func unsupportedEncodingIsAClearError() {
-        let step = context("filesystem.csv_extractor", mode: "extract", config: ["path": "x.csv", "encoding": "latin-1"], folder: folder)
-        FileManager.default.createFile(atPath: "x.csv", contents: Data("a\n1\n".utf8))
-        defer { try? FileManager.default.removeItem(atPath: "x.csv") }
+        let path = folder.appendingPathComponent("x.csv").path
+        let step = context("filesystem.csv_extractor", mode: "extract", config: ["path": .string(path), "encoding": "latin-1"], folder: folder)
+        #expect(FileManager.default.createFile(atPath: path, contents: Data("a\n1\n".utf8)))
         do {
             try CSVFileExtractor().extract(step, output: CollectingSink())
             Issue.record("latin-1 accepted")
@@ -178,8 +180,9 @@ import Testing
     }
 }
 
-@Suite struct StreamingInputTests {
+@Suite final class StreamingInputTests {
     let folder = temporaryFolder()
+    deinit { try? FileManager.default.removeItem(at: folder) }
     let schema = Schema([Field(name: "n", type: .int64), Field(name: "amount", type: .decimal), Field(name: "label", type: .text)])
 
     func run(_ query: String, batches: Int = 3) throws -> [[String]] {

@@ -61,15 +61,30 @@ public final class AtomicOutputFile {
         self.path = path
         let folder = FileSystem.directory(of: path)
         let name = path.split(separator: "/").last.map(String.init) ?? path
-        var template = Array("\(folder)/.\(name).osiris-XXXXXX".utf8CString)
-        let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard descriptor >= 0 else { throw OutputFileError(path: path, reason: systemMessage(errno)) }
-        self.descriptor = descriptor
-        temporaryPath = String(cString: template)
-        // Regular files get the usual permissions (mkstemp creates them 0600).
-        let mask = umask(0)
-        umask(mask)
-        fchmod(descriptor, 0o666 & ~mask)
+        // open(2) with mode 0666 lets the kernel apply the umask, so the file gets the usual
+        // permissions without reading the process-wide umask (umask(0) + umask(mask) would race
+        // with every other thread creating a file in between). mkstemp would create it 0600.
+        var attempts = 0
+        while true {
+            let candidate = "\(folder)/.\(name).osiris-\(Self.randomSuffix())"
+            let descriptor = open(candidate, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+            if descriptor >= 0 {
+                self.descriptor = descriptor
+                temporaryPath = candidate
+                return
+            }
+            let code = errno
+            attempts += 1
+            if code == EINTR || (code == EEXIST && attempts < 100) { continue }
+            throw OutputFileError(path: path, reason: systemMessage(code))
+        }
+    }
+
+    /// Six random letters and digits, as mkstemp would choose.
+    private static func randomSuffix() -> String {
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789".utf8)
+        var generator = SystemRandomNumberGenerator()
+        return String(decoding: (0..<6).map { _ in alphabet.randomElement(using: &generator)! }, as: UTF8.self)
     }
 
     deinit {

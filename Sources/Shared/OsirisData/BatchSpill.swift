@@ -16,8 +16,9 @@ import OsirisCore
 ///     (bool values, or the bytes of byte-backed values), the 64-bit words (int64 values, float64
 ///     bit patterns, or the offsets of byte-backed values).
 ///
-/// Each `append` writes its whole entry before returning, so a reader sees every batch appended
-/// before it got there; the file holds nothing else, so it ends after the last complete entry.
+/// Appends are not buffered: each `append` writes its whole entry with write(2) before returning, so
+/// a reader sees every batch appended before it got there (no flush needed); the file holds nothing
+/// else, so it ends after the last complete entry.
 public final class BatchSpillWriter {
     private let path: String
     private var descriptor: Int32
@@ -77,12 +78,6 @@ public final class BatchSpillWriter {
     private func write(_ bytes: [UInt8]) throws(DataError) {
         try writeBytes(descriptor, bytes, name: path)
         bytesWritten += bytes.count
-    }
-
-    /// Makes everything appended visible to readers; appends are not buffered, so this only checks
-    /// that the file is still open.
-    public func flush() throws(DataError) {
-        guard descriptor >= 0 else { throw DataError(.io, "the spill file is already finished", path: path) }
     }
 
     /// Closes the file; it can then be read to the end.

@@ -3,6 +3,7 @@
 ///
 /// A buffer is mutated only while a builder owns it alone; once a `Column` holds it, it is never
 /// mutated again, which is what makes sharing it between threads safe.
+// unchecked: mutated only while one builder owns it, read-only once a `Column` holds it (see above).
 final class Buffer<Element: BitwiseCopyable>: @unchecked Sendable {
     private(set) var base: UnsafeMutablePointer<Element>
     var count: Int

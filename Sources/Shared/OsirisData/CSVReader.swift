@@ -24,8 +24,12 @@ public struct CSVReadOptions: Sendable {
     public var limit: Int? = nil
     /// Field texts read as null, quoted or not.
     public var naValues: Set<String> = []
-    /// Whether to infer column types from the first batch; otherwise every column is text.
+    /// Whether to infer column types (from every row of a regular file, from the first batch of a
+    /// pipe); otherwise every column without a declared type is text.
     public var inferTypes: Bool = true
+    /// Declared column types by column name (the extractor's `dtype`): never inferred, and a value
+    /// that does not fit is an error naming its line and column.
+    public var columnTypes: [String: LogicalType] = [:]
     /// The columns to read, in this order; a name not in the file is an error.
     public var columns: [String]? = nil
     /// The file's encoding; only UTF-8 (`utf-8` or `utf8`, any case) is supported.
@@ -48,40 +52,70 @@ public struct CSVReadOptions: Sendable {
 /// Header names that are empty become `column_N` (1-based position) and repeated names get `_2`,
 /// `_3`, ... suffixes.
 ///
-/// Types: with `inferTypes`, each column's type is inferred from the rows of the first batch only
-/// (the first `batchSize` rows): int64 (`0` or `-?[1-9][0-9]*` fitting 64 bits, so `007` stays
-/// text), decimal (integers and `-?(0|[1-9][0-9]*)\.[0-9]+`, kept as exact text, with precision
-/// and scale from the digits), float64 (numbers with an exponent, when every value is exactly
-/// Swift's shortest form of the number, such as `1e-05`), bool (lowercase `true`/`false`), date
-/// (`YYYY-MM-DD`), time (`HH:MM:SS(.fraction)`), timestamp (a date, `T` or space, and a time) and
-/// timestamptz (a timestamp with `Z`, `±HH`, `±HHMM` or `±HH:MM`); anything else, and a column
-/// with no values, is text. So writing a batch back with `CSVWriter` gives every field's text back
-/// byte for byte. In a later batch, a column whose values do not all fit its type is text in that
-/// batch (and a decimal column's precision and scale grow to fit): never an error, never a loss.
+/// Types: one schema for the whole file, the same in every batch. A column in `columnTypes` has its
+/// declared type. With `inferTypes`, every other column gets the narrowest type all its values
+/// fit: int64 (`0` or `-?[1-9][0-9]*` fitting 64 bits, so `007` stays text), decimal (integers and
+/// `-?(0|[1-9][0-9]*)\.[0-9]+`, kept as exact text, with precision and scale from the digits),
+/// float64 (numbers with an exponent, when every value is exactly Swift's shortest form of the
+/// number, such as `1e-05`), bool (lowercase `true`/`false`), date (`YYYY-MM-DD`), time
+/// (`HH:MM:SS(.fraction)`), timestamp (a date, `T` or space, and a time) and timestamptz (a
+/// timestamp with `Z`, `±HH`, `±HHMM` or `±HH:MM`); anything else, and a column with no values, is
+/// text. So writing a batch back with `CSVWriter` gives every field's text back byte for byte.
+///
+/// A regular file is scanned once before the first batch (every row up to `limit`, streamed, not
+/// held), so the types fit every value. A pipe cannot be read twice: its types come from the first
+/// batch (decimals without a fixed precision), and a later value that does not fit is a
+/// `typeMismatch` error naming the line, the column (number and name) and the value; declaring the
+/// column's type avoids it. A value that does not fit a declared type is the same error.
 public final class CSVReader {
-    /// The columns: names from the header (or `column_N`), types inferred from the first batch.
+    /// The columns: names from the header (or `column_N`), types declared or inferred; every batch has this schema.
     public let schema: Schema
     private let parser: CSVParser
 
-    /// Opens the file at `path`, reads its header and, when inferring types, its first batch.
+    /// Opens the file at `path`, reads its header and, when inferring types, scans it (a regular
+    /// file) or reads its first batch (a pipe).
     public init(path: String, options: CSVReadOptions) throws(DataError) {
         if !isUTF8(options.encoding) { throw unsupportedEncoding(options.encoding, reading: true) }
+        let descriptor = try openForReading(path)
+        let fields: [Field]?
+        do {
+            fields = try Self.scan(descriptor, name: path, options: options)
+        } catch {
+            closeDescriptor(descriptor)
+            throw error
+        }
         // The parser owns the descriptor from here on: it closes it even when its initializer throws.
-        parser = try CSVParser(descriptor: try openForReading(path), ownsDescriptor: true, name: path, options: options)
+        parser = try CSVParser(descriptor: descriptor, ownsDescriptor: true, name: path, options: options, scannedFields: fields)
         schema = parser.schema
     }
 
     /// Reads from an open descriptor (not closed by the reader); `name` is used in error messages.
     public init(descriptor: Int32, name: String, options: CSVReadOptions) throws(DataError) {
         if !isUTF8(options.encoding) { throw unsupportedEncoding(options.encoding, reading: true) }
-        parser = try CSVParser(descriptor: descriptor, ownsDescriptor: false, name: name, options: options)
+        let fields = try Self.scan(descriptor, name: name, options: options)
+        parser = try CSVParser(descriptor: descriptor, ownsDescriptor: false, name: name, options: options, scannedFields: fields)
         schema = parser.schema
+    }
+
+    /// The schema of a regular file from a scan of all its rows, with the descriptor put back where
+    /// it was; nil when types are not inferred or the input cannot be read twice.
+    private static func scan(_ descriptor: Int32, name: String, options: CSVReadOptions) throws(DataError) -> [Field]? {
+        guard options.inferTypes, isRegularFile(descriptor) else { return nil }
+        let start = lseek(descriptor, 0, SEEK_CUR)
+        guard start >= 0 else { return nil }
+        let scanner = try CSVParser(descriptor: descriptor, ownsDescriptor: false, name: name, options: options, scanning: true)
+        defer { scanner.close() }
+        let fields = try scanner.scanFields()
+        guard lseek(descriptor, start, SEEK_SET) == start else {
+            throw DataError(.io, "cannot read the file again after scanning its types: \(systemMessage(errno))", path: name)
+        }
+        return fields
     }
 
     /// The next batch, or nil at the end of the file (or once `limit` rows were read).
     public func next() throws(DataError) -> RecordBatch? { try parser.next() }
 
-    /// Bytes read from the file so far.
+    /// Bytes read from the file so far (the type scan not included).
     public var bytesRead: Int { parser.bytesRead }
 
     /// Data rows handed out in batches so far (the first batch counts once it is read).
@@ -159,12 +193,26 @@ final class CSVParser {
     private var dataCapacityHints: [Int] = []
     private let naValues: [[UInt8]]
     private var naLengths: UInt64 = 0
-    private var pending: RecordBatch?
+    /// The first batch's raw columns, read to infer a pipe's types, handed out first.
+    private var pending: [Column]?
     private var exhausted = false
     private var closed = false
+    /// Whether the schema was inferred from the first batch only (a pipe), not from every row.
+    private var inferredFromFirstBatch = false
+    /// For each output column, whether `columnTypes` declares its type.
+    private var declared: [Bool] = []
+    /// For each output column, its 1-based position in the file, for messages.
+    private var fileColumnNumbers: [Int] = []
+    /// The line each row of the current batch starts on, for messages.
+    private var rowLines: UnsafeMutablePointer<Int>
 
     /// `bufferSize` is the read size; tests make it tiny so records straddle refills everywhere.
-    init(descriptor: Int32, ownsDescriptor: Bool, name: String, options: CSVReadOptions, bufferSize: Int = 1 << 20) throws(DataError) {
+    /// `scannedFields` are the types a scan found (the reader then infers nothing); `scanning` makes
+    /// a parser that only reads the header, for `scanFields()`.
+    init(
+        descriptor: Int32, ownsDescriptor: Bool, name: String, options: CSVReadOptions, bufferSize: Int = 1 << 20,
+        scannedFields: [Field]? = nil, scanning: Bool = false
+    ) throws(DataError) {
         self.descriptor = descriptor
         inputCapacity = max(1, bufferSize)
         self.ownsDescriptor = ownsDescriptor
@@ -182,6 +230,7 @@ final class CSVParser {
         stops[Int(UInt8(ascii: "\n"))] = 1
         stops[Int(UInt8(ascii: "\r"))] = 1
         spans = .allocate(capacity: spanCapacity)
+        rowLines = .allocate(capacity: batchSize)
 
         if delimiter == quote || delimiter == UInt8(ascii: "\n") || delimiter == UInt8(ascii: "\r")
             || quote == UInt8(ascii: "\n") || quote == UInt8(ascii: "\r") {
@@ -190,7 +239,7 @@ final class CSVParser {
         if options.skipRows < 0 || options.headerRow < 0 || (options.limit ?? 0) < 0 {
             throw DataError(.unsupported, "skip_rows, header_row and limit cannot be negative", path: name)
         }
-        try start(options)
+        try start(options, scannedFields: scannedFields, scanning: scanning)
     }
 
     deinit { release() }
@@ -202,6 +251,7 @@ final class CSVParser {
         stops.deallocate()
         spans.deallocate()
         targetPointer.deallocate()
+        rowLines.deallocate()
         if ownsDescriptor { closeDescriptor(descriptor) }
     }
 
@@ -209,7 +259,7 @@ final class CSVParser {
 
     // MARK: Header and schema
 
-    private func start(_ options: CSVReadOptions) throws(DataError) {
+    private func start(_ options: CSVReadOptions, scannedFields: [Field]?, scanning: Bool) throws(DataError) {
         try refill()
         if end >= 3, input[0] == 0xEF, input[1] == 0xBB, input[2] == 0xBF { position = 3 }
         for _ in 0..<(options.skipRows + (options.header ? options.headerRow : 0)) {
@@ -245,22 +295,31 @@ final class CSVParser {
             }
             selected = wanted
         }
-        fields = selected.map { Field(name: $0, type: .text) }
+        for name in options.columnTypes.keys.sorted() where !selected.contains(name) {
+            let place = options.columns == nil ? "in the file" : "among the selected columns"
+            throw DataError(.notFound, "a type is declared for column '\(name)', which is not \(place)", path: self.name)
+        }
+        fields = selected.map { Field(name: $0, type: options.columnTypes[$0] ?? .text) }
+        declared = selected.map { options.columnTypes[$0] != nil }
+        fileColumnNumbers = Array(repeating: 0, count: selected.count)
+        for (fileIndex, output) in targets.enumerated() where output >= 0 { fileColumnNumbers[output] = fileIndex + 1 }
         targetPointer.deallocate()
         targetPointer = .allocate(capacity: max(targets.count, 1))
         targetPointer.initialize(from: targets, count: targets.count)
         dataCapacityHints = Array(repeating: 4096, count: fields.count)
 
-        if options.inferTypes, let raw = try readRawBatch() {
-            var columns: [Column] = []
-            for index in fields.indices {
-                var field = fields[index]
-                field.type = TypeInference.inferType(raw[index])
-                let (column, converted) = TypeInference.convert(raw[index], to: field)
-                fields[index] = converted
-                columns.append(column)
+        if let scannedFields {
+            fields = scannedFields
+        } else if options.inferTypes, !scanning, let raw = try readRawBatch() {
+            for index in fields.indices where !declared[index] {
+                var field = TypeInference.inferField(raw[index], named: fields[index].name)
+                // Later batches are not seen yet: a decimal column keeps no fixed precision.
+                field.precision = nil
+                field.scale = nil
+                fields[index] = field
             }
-            pending = RecordBatch(schema: Schema(fields), columns: columns)
+            inferredFromFirstBatch = true
+            pending = raw
         }
         schema = Schema(fields)
     }
@@ -307,20 +366,100 @@ final class CSVParser {
 
     func next() throws(DataError) -> RecordBatch? {
         if closed { return nil }
-        if let batch = pending {
+        if let raw = pending {
             pending = nil
-            return batch
+            return try typed(raw)
         }
         guard let raw = try readRawBatch() else { return nil }
-        var batchFields = fields
+        return try typed(raw)
+    }
+
+    /// The raw text columns converted to the schema's types; a value that does not fit is an error.
+    private func typed(_ raw: [Column]) throws(DataError) -> RecordBatch {
         var columns: [Column] = []
         columns.reserveCapacity(raw.count)
         for index in fields.indices {
-            let (column, field) = TypeInference.convert(raw[index], to: fields[index])
-            batchFields[index] = field
-            columns.append(column)
+            switch TypeInference.convert(raw[index], to: fields[index]) {
+            case .success(let column): columns.append(column)
+            case .failure(let mismatch):
+                let (pointer, count) = raw[index].bytes(mismatch.row)
+                throw mismatchError(column: index, line: rowLines[mismatch.row], value: pointer, count)
+            }
         }
-        return RecordBatch(schema: Schema(batchFields), columns: columns)
+        return RecordBatch(schema: schema, columns: columns)
+    }
+
+    /// The error for a value that does not fit column `index`'s type.
+    private func mismatchError(column index: Int, line: Int, value pointer: UnsafePointer<UInt8>, _ count: Int) -> DataError {
+        let field = fields[index]
+        var value = String(decoding: UnsafeBufferPointer(start: pointer, count: min(count, 80)), as: UTF8.self)
+        if count > 80 { value += "..." }
+        var type = field.type.rawValue
+        if field.type == .decimal, let precision = field.precision, let scale = field.scale { type += "(\(precision),\(scale))" }
+        let why: String
+        if declared[index] {
+            why = "the declared type"
+        } else if inferredFromFirstBatch {
+            why = "the type inferred from the first \(firstBatchRows) rows; a pipe cannot be read twice to check every row"
+        } else {
+            why = "the type its scan found; the file changed while it was read"
+        }
+        return DataError(
+            .typeMismatch, "column \(fileColumnNumbers[index]) ('\(field.name)'): value '\(value)' is not \(type) (\(why))",
+            path: name, line: line, column: field.name)
+    }
+
+    /// The size of the first batch, which a pipe's types were inferred from.
+    private var firstBatchRows = 0
+
+    /// Scans every record (up to `limit`) without keeping it and returns the fields: declared types
+    /// as declared (a value that does not fit is an error), the others the narrowest type all their
+    /// values fit.
+    func scanFields() throws(DataError) -> [Field] {
+        let outputCount = fields.count
+        var scans = Array(repeating: TypeInference.ColumnScan(), count: outputCount)
+        var rows = 0
+        while rows < remaining {
+            guard let count = try parseRecord() else { break }
+            if count == 1, fileFieldCount != 1, spans[0].start == spans[0].end, spans[0].flags == 0 { continue }
+            if count > fileFieldCount {
+                throw DataError(.malformed, "record has \(count) fields, but the header has \(fileFieldCount)",
+                                path: name, line: recordLine)
+            }
+            for field in 0..<count {
+                let target = targetPointer[field]
+                if target < 0 { continue }
+                let span = spans[field]
+                if span.end == span.start, span.flags == 0 { continue }
+                if !declared[target], scans[target].kinds.isEmpty { continue }
+                if span.flags & 2 == 0 {
+                    try scanValue(UnsafePointer(input + span.start), span.end - span.start, column: target, into: &scans)
+                } else {
+                    let bytes = fieldBytes(field)
+                    try bytes.withUnsafeBufferPointer { buffer throws(DataError) in
+                        try scanValue(buffer.baseAddress!, buffer.count, column: target, into: &scans)
+                    }
+                }
+            }
+            rows += 1
+        }
+        return fields.indices.map { declared[$0] ? fields[$0] : scans[$0].field(named: fields[$0].name) }
+    }
+
+    /// Adds one non-empty value of the current record to its column's scan, or checks it against the
+    /// column's declared type.
+    @inline(__always)
+    private func scanValue(
+        _ pointer: UnsafePointer<UInt8>, _ length: Int, column target: Int, into scans: inout [TypeInference.ColumnScan]
+    ) throws(DataError) {
+        if naLengths != 0, naLengths & (1 &<< UInt64(min(length, 63))) != 0, isNA(pointer, length) { return }
+        if declared[target] {
+            if !TypeInference.fits(pointer, length, fields[target]) {
+                throw mismatchError(column: target, line: recordLine, value: pointer, length)
+            }
+        } else {
+            scans[target].add(pointer, length)
+        }
     }
 
     /// Reads up to `batchSize` records into text columns; nil when there are none left.
@@ -371,6 +510,7 @@ final class CSVParser {
         }
         raw.deallocate()
         remaining -= rows
+        if rowsRead == 0 { firstBatchRows = rows }
         rowsRead += rows
         return columns
     }
@@ -436,6 +576,7 @@ final class CSVParser {
                 column.pointee.offsets[nextOffset] = Int64(dataCount)
                 column.pointee.validity[validityIndex] |= validityBit
             }
+            rowLines[rows] = recordLine
             if count < fileFieldCount {
                 for field in count..<fileFieldCount {
                     let target = targets[field]
@@ -450,7 +591,7 @@ final class CSVParser {
         return rows
     }
 
-    private func isNA(_ pointer: UnsafeMutablePointer<UInt8>, _ length: Int) -> Bool {
+    private func isNA(_ pointer: UnsafePointer<UInt8>, _ length: Int) -> Bool {
         for value in naValues where value.count == length {
             if value.withUnsafeBufferPointer({ memcmp($0.baseAddress!, pointer, length) == 0 }) { return true }
         }

@@ -13,6 +13,8 @@ public struct DataError: OsirisError, Equatable {
         case io
         /// A file or a column that does not exist.
         case notFound
+        /// A value that does not fit its column's declared or inferred type.
+        case typeMismatch
     }
 
     /// What kind of failure this is.
@@ -23,13 +25,16 @@ public struct DataError: OsirisError, Equatable {
     public var path: String?
     /// The 1-based line in that file, when known.
     public var line: Int?
+    /// The column concerned, when the error is about one column's values.
+    public var column: String?
 
     /// Creates a data error.
-    public init(_ kind: Kind, _ message: String, path: String? = nil, line: Int? = nil) {
+    public init(_ kind: Kind, _ message: String, path: String? = nil, line: Int? = nil, column: String? = nil) {
         self.kind = kind
         self.message = message
         self.path = path
         self.line = line
+        self.column = column
     }
 
     /// Always `.failure`: these errors fail the step that met them.

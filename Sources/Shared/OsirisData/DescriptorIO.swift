@@ -60,6 +60,12 @@ func openForReading(_ path: String) throws(DataError) -> Int32 {
     return descriptor
 }
 
+/// Whether the descriptor is a regular file, which can be read twice (a pipe or terminal cannot).
+func isRegularFile(_ descriptor: Int32) -> Bool {
+    var info = stat()
+    return fstat(descriptor, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+}
+
 /// Closes a descriptor this module opened.
 func closeDescriptor(_ descriptor: Int32) {
     _ = close(descriptor)

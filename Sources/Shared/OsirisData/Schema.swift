@@ -77,3 +77,25 @@ public struct Schema: Sendable, Equatable {
     /// The field names, in column order.
     public var names: [String] { fields.map(\.name) }
 }
+
+extension Field {
+    /// The field as a schema entry in messages: `name int64`, `price decimal(10,2)`, `note text null`.
+    public var summary: String {
+        var text = "\(name) \(type.rawValue)"
+        if type == .decimal, precision != nil || scale != nil {
+            text += "(\(precision.map(String.init) ?? "?"),\(scale.map(String.init) ?? "?"))"
+        }
+        return nullable ? text + " null" : text
+    }
+}
+
+extension Schema {
+    /// How `other` differs from this schema, for messages (the first difference), or nil when they are equal.
+    public func difference(from other: Schema) -> String? {
+        if self == other { return nil }
+        for (index, (mine, theirs)) in zip(fields, other.fields).enumerated() where mine != theirs {
+            return "column \(index + 1) is '\(theirs.summary)', not '\(mine.summary)'"
+        }
+        return "\(other.fields.count) columns, not \(fields.count)"
+    }
+}

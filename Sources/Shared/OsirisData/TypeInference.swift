@@ -130,6 +130,31 @@ enum TypeInference {
         return same ? value : nil
     }
 
+    /// For text of decimal shape: whether it is Swift's shortest form of its number, without
+    /// building a string in the common cases (an integer never is: `3` prints as `3.0`; up to 15
+    /// significant digits without a trailing zero always are, unless below 1e-4, which prints with an exponent).
+    static func plainDecimalRoundTrips(_ pointer: Bytes, _ count: Int) -> Bool {
+        guard let point = memchr(pointer, Int32(UInt8(ascii: ".")), count) else { return false }
+        let pointIndex = UnsafeRawPointer(point) - UnsafeRawPointer(pointer)
+        if pointer[count - 1] == UInt8(ascii: "0") || count > 16 { return roundTripDouble(pointer, count) != nil }
+        let integerStart = pointer[0] == UInt8(ascii: "-") ? 1 : 0
+        if pointIndex - integerStart == 1, pointer[integerStart] == UInt8(ascii: "0") {
+            var zeros = 0
+            while pointIndex + 1 + zeros < count, pointer[pointIndex + 1 + zeros] == UInt8(ascii: "0") { zeros += 1 }
+            return zeros < 4
+        }
+        return true
+    }
+
+    /// The number of any decimal or exponent form (`1`, `2.50`, `1e5`): what a column declared float64
+    /// accepts. An inferred float64 column only ever holds values of `roundTripDouble`'s exact form.
+    static func anyDouble(_ pointer: Bytes, _ count: Int) -> Double? {
+        if let value = roundTripDouble(pointer, count) { return value }
+        guard count > 0, decimalShape(pointer, count) != nil || isExponentNumber(pointer, count) else { return nil }
+        let value = Double(String(decoding: UnsafeBufferPointer(start: pointer, count: count), as: UTF8.self))
+        return value?.isFinite == true ? value : nil
+    }
+
     /// Whether the text is `true`.
     @inline(__always)
     static func isTrue(_ pointer: Bytes, _ count: Int) -> Bool {
@@ -236,16 +261,57 @@ enum TypeInference {
         return parseInt(pointer, count) != nil
     }
 
-    /// The type of a raw text column from its values (nulls ignored; no values at all is text).
-    static func inferType(_ column: Column) -> LogicalType {
+    /// What a scan of every value of one column found: the kinds all of them belong to, and for
+    /// decimals the widest integer part and scale.
+    struct ColumnScan {
         var kinds = Kinds.all
         var seen = false
-        for row in 0..<column.count where !column.isNull(row) {
-            let (pointer, count) = column.bytes(row)
-            kinds.formIntersection(classify(pointer, count))
+        var integerDigits = 0
+        var scale = 0
+
+        /// Adds one non-null value. A float64 column needs every value to be Swift's shortest form of
+        /// its number, which is checked only while float64 is still possible.
+        @inline(__always)
+        mutating func add(_ pointer: Bytes, _ count: Int) {
             seen = true
-            if kinds.isEmpty { return .text }
+            if kinds.isEmpty { return }
+            // Fast paths for the common columns, which skip the general classification.
+            if kinds.isSubset(of: Self.temporal) {
+                kinds.formIntersection(temporalKind(pointer, count))
+                return
+            }
+            if kinds.contains(.decimal), let shape = decimalShape(pointer, count) {
+                var valueKinds: Kinds = [.decimal, .number]
+                // Only integers have no scale; int64 needs them to fit in 64 bits.
+                if shape.scale == 0, kinds.contains(.int64), parseInt(pointer, count) != nil { valueKinds.insert(.int64) }
+                kinds.formIntersection(valueKinds)
+                integerDigits = max(integerDigits, shape.integerDigits)
+                scale = max(scale, shape.scale)
+                if kinds.contains(.number), shape.scale == 0 || !plainDecimalRoundTrips(pointer, count) { kinds.remove(.number) }
+                return
+            }
+            let valueKinds = classify(pointer, count)
+            kinds.formIntersection(valueKinds)
+            if kinds.contains(.number) {
+                let exact = valueKinds.contains(.decimal)
+                    ? plainDecimalRoundTrips(pointer, count) : roundTripDouble(pointer, count) != nil
+                if !exact { kinds.remove(.number) }
+            }
         }
+
+        private static let temporal: Kinds = [.date, .time, .timestamp, .timestamptz]
+
+        /// The column's type: the narrowest every value fits; decimals with the precision and scale
+        /// that cover them all.
+        func field(named name: String) -> Field {
+            let type = TypeInference.type(of: kinds, seen: seen)
+            if type == .decimal { return Field(name: name, type: .decimal, precision: max(1, integerDigits + scale), scale: scale) }
+            return Field(name: name, type: type)
+        }
+    }
+
+    /// The narrowest type of a set of kinds; text when no value was seen or none is shared.
+    static func type(of kinds: Kinds, seen: Bool) -> LogicalType {
         if !seen { return .text }
         if kinds.contains(.int64) { return .int64 }
         if kinds.contains(.decimal) { return .decimal }
@@ -258,17 +324,42 @@ enum TypeInference {
         return .text
     }
 
-    /// Converts a raw text column to `field`'s type; when a value does not fit, the column stays
-    /// text for this batch. Returns the column and its field (decimal precision and scale widened
-    /// to cover the batch's values).
-    static func convert(_ column: Column, to field: Field) -> (Column, Field) {
-        var textField = field
-        textField.type = .text
-        textField.precision = nil
-        textField.scale = nil
+    /// Whether one value fits a field's type (for decimals, within its precision and scale when known).
+    static func fits(_ pointer: Bytes, _ count: Int, _ field: Field) -> Bool {
+        switch field.type {
+        case .text, .bytes, .json, .uuid: return true
+        case .int64: return parseInt(pointer, count) != nil
+        case .float64: return anyDouble(pointer, count) != nil
+        case .bool: return isTrue(pointer, count) || isFalse(pointer, count)
+        case .decimal:
+            guard let shape = decimalShape(pointer, count) else { return false }
+            guard let precision = field.precision, let scale = field.scale else { return true }
+            return shape.scale <= scale && shape.integerDigits <= precision - scale
+        case .date: return temporalKind(pointer, count) == .date
+        case .time: return temporalKind(pointer, count) == .time
+        case .timestamp: return temporalKind(pointer, count) == .timestamp
+        case .timestamptz: return temporalKind(pointer, count) == .timestamptz
+        }
+    }
+
+    /// The type of a raw text column from its values (nulls ignored; no values at all is text).
+    static func inferField(_ column: Column, named name: String) -> Field {
+        var scan = ColumnScan()
+        for row in 0..<column.count where !column.isNull(row) {
+            let (pointer, count) = column.bytes(row)
+            scan.add(pointer, count)
+        }
+        return scan.field(named: name)
+    }
+
+    /// Converts a raw text column to `field`'s type, exactly: the converted column, or the first row
+    /// whose value does not fit (the stream's schema never changes, so nothing falls back to text).
+    static func convert(_ column: Column, to field: Field) -> Result<Column, RowMismatch> {
         switch field.type {
         case .text:
-            return (column, textField)
+            return .success(column)
+        case .bytes, .json, .uuid:
+            return .success(column.relabeled(field.type))
         case .int64:
             let words = Buffer<Int64>(capacity: column.count)
             let output = words.base
@@ -281,12 +372,12 @@ enum TypeInference {
                     output[row] = 0
                     continue
                 }
-                guard let value = parseInt(data + start, length) else { return (column, textField) }
+                guard let value = parseInt(data + start, length) else { return .failure(RowMismatch(row: row)) }
                 output[row] = value
             }
             words.count = column.count
-            return (Column(type: .int64, count: column.count, nullCount: column.nullCount, validity: column.validity,
-                           data: Buffer(capacity: 1), words: words), field)
+            return .success(Column(type: .int64, count: column.count, nullCount: column.nullCount, validity: column.validity,
+                                   data: Buffer(capacity: 1), words: words))
         case .float64:
             let words = Buffer<Int64>(capacity: column.count)
             for row in 0..<column.count {
@@ -295,24 +386,11 @@ enum TypeInference {
                     continue
                 }
                 let (pointer, length) = column.bytes(row)
-                guard let value = roundTripDouble(pointer, length) else { return (column, textField) }
+                guard let value = anyDouble(pointer, length) else { return .failure(RowMismatch(row: row)) }
                 words.append(Int64(bitPattern: value.bitPattern))
             }
-            return (Column(type: .float64, count: column.count, nullCount: column.nullCount, validity: column.validity,
-                           data: Buffer(capacity: 1), words: words), field)
-        case .decimal:
-            var integerDigits = max(0, (field.precision ?? 0) - (field.scale ?? 0))
-            var scale = field.scale ?? 0
-            for row in 0..<column.count where !column.isNull(row) {
-                let (pointer, length) = column.bytes(row)
-                guard let shape = decimalShape(pointer, length) else { return (column, textField) }
-                integerDigits = max(integerDigits, shape.integerDigits)
-                scale = max(scale, shape.scale)
-            }
-            var decimalField = field
-            decimalField.precision = max(1, integerDigits + scale)
-            decimalField.scale = scale
-            return (column.relabeled(.decimal), decimalField)
+            return .success(Column(type: .float64, count: column.count, nullCount: column.nullCount, validity: column.validity,
+                                   data: Buffer(capacity: 1), words: words))
         case .bool:
             let data = Buffer<UInt8>(capacity: column.count)
             for row in 0..<column.count {
@@ -326,25 +404,22 @@ enum TypeInference {
                 } else if isFalse(pointer, length) {
                     data.append(0)
                 } else {
-                    return (column, textField)
+                    return .failure(RowMismatch(row: row))
                 }
             }
-            return (Column(type: .bool, count: column.count, nullCount: column.nullCount, validity: column.validity,
-                           data: data, words: Buffer(capacity: 1)), field)
-        case .date, .time, .timestamp, .timestamptz:
-            let wanted: Kinds = switch field.type {
-            case .date: .date
-            case .time: .time
-            case .timestamp: .timestamp
-            default: .timestamptz
-            }
+            return .success(Column(type: .bool, count: column.count, nullCount: column.nullCount, validity: column.validity,
+                                   data: data, words: Buffer(capacity: 1)))
+        case .decimal, .date, .time, .timestamp, .timestamptz:
             for row in 0..<column.count where !column.isNull(row) {
                 let (pointer, length) = column.bytes(row)
-                if temporalKind(pointer, length) != wanted { return (column, textField) }
+                if !fits(pointer, length, field) { return .failure(RowMismatch(row: row)) }
             }
-            return (column.relabeled(field.type), field)
-        case .bytes, .json, .uuid:
-            return (column, textField)
+            return .success(column.relabeled(field.type))
         }
+    }
+
+    /// The row of a batch whose value does not fit its column's type.
+    struct RowMismatch: Error {
+        var row: Int
     }
 }

@@ -4,38 +4,62 @@ import OsirisCore
 import OsirisData
 
 /// Set by the runner when the run is interrupted; drivers check it between batches and stop.
+///
+/// Every handler runs exactly once: the ones registered before `cancel()` took the state are run
+/// by `cancel()`, the ones registered after it by `onCancel` itself. The exit status is stored before
+/// the flag, so whoever sees `isCancelled` also sees the status.
 public final class CancellationToken: Sendable {
-    private let flag = AtomicFlag()
-    private let handlers = HandlerList()
+    private struct State {
+        var cancelled = false
+        var nextKey = 0
+        var handlers: [Int: @Sendable () -> Void] = [:]
+    }
+
+    private let state = Mutex(State())
+    private let flag = Atomic<Bool>(false)
     private let status = Atomic<Int32>(ExitStatus.interrupted.rawValue)
 
     /// A token that is not cancelled.
     public init() {}
 
     /// Whether the run was cancelled.
-    public var isCancelled: Bool { flag.isSet }
+    public var isCancelled: Bool { flag.load(ordering: .acquiring) }
 
     /// Cancels, and calls every registered handler once (drivers interrupt blocking calls there).
-    /// `status` is what the run exits with: 130 for SIGINT, 143 for SIGTERM.
+    /// `status` is what the run exits with: 130 for SIGINT, 143 for SIGTERM. Only the first call counts.
     public func cancel(status: ExitStatus = .interrupted) {
-        guard flag.set() else { return }
-        self.status.store(status.rawValue, ordering: .releasing)
-        handlers.runAll()
+        let handlers: [@Sendable () -> Void]? = state.withLock { state in
+            if state.cancelled { return nil }
+            state.cancelled = true
+            self.status.store(status.rawValue, ordering: .releasing)
+            flag.store(true, ordering: .releasing)
+            let handlers = state.handlers.sorted { $0.key < $1.key }.map(\.value)
+            state.handlers.removeAll()
+            return handlers
+        }
+        for handler in handlers ?? [] { handler() }
     }
 
     /// The exit status the cancellation asked for.
     public var exitStatus: ExitStatus { ExitStatus(rawValue: status.load(ordering: .acquiring)) ?? .interrupted }
 
-    /// Calls `handler` when the token is cancelled (at once if it already is). Returns a key for `remove`.
+    /// Calls `handler` when the token is cancelled (at once, on this thread, if it already is).
+    /// Returns a key for `remove`.
     @discardableResult
     public func onCancel(_ handler: @escaping @Sendable () -> Void) -> Int {
-        let key = handlers.add(handler)
-        if isCancelled { handler() }
+        let (key, runNow) = state.withLock { state in
+            let key = state.nextKey
+            state.nextKey += 1
+            if state.cancelled { return (key, true) }
+            state.handlers[key] = handler
+            return (key, false)
+        }
+        if runNow { handler() }
         return key
     }
 
     /// Forgets a handler.
-    public func remove(_ key: Int) { handlers.remove(key) }
+    public func remove(_ key: Int) { state.withLock { _ = $0.handlers.removeValue(forKey: key) } }
 
     /// Throws a cancelled step error when cancelled.
     public func check() throws(StepError) {
@@ -44,20 +68,30 @@ public final class CancellationToken: Sendable {
 }
 
 /// Where a step sends its output: the runner's tee to every consumer.
+///
+/// One schema per stream: the schema given to `start(schema:)` is the contract for every batch of
+/// the stream. No batch differs from it (same fields, types, nullability, precision and scale); a
+/// producer that cannot know its types up front declares types every value fits or fails the step.
+/// Sinks check it with `StreamContract.check`: a batch that differs fails the step with an internal error.
 public protocol BatchSink: AnyObject, Sendable {
-    /// Declares the output's schema; must come before the first batch (and also for empty outputs).
+    /// Declares the output's schema, the schema of every batch sent after it; must come before the
+    /// first batch (and also for empty outputs), once.
     func start(schema: Schema) throws(StepError)
-    /// Sends one batch; blocks while consumers are full, throws when the run is cancelled.
+    /// Sends one batch, whose schema is exactly the declared one; blocks while consumers are full,
+    /// throws when the run is cancelled or the batch breaks the stream's schema.
     func send(_ batch: RecordBatch) throws(StepError)
 }
 
 /// Where a step reads one input from.
+///
+/// Every batch `next()` returns has exactly the schema `schema()` returns (see `BatchSink`).
 public protocol BatchSource: AnyObject, Sendable {
     /// The input step's id.
     var stepID: String { get }
-    /// The input's schema; waits for the producer to declare it.
+    /// The input's schema, the schema of every batch of it; waits for the producer to declare it.
     func schema() throws(StepError) -> Schema
-    /// The next batch, or nil at the end; throws when the producer failed or the run was cancelled.
+    /// The next batch, with the input's schema, or nil at the end; throws when the producer failed or
+    /// the run was cancelled.
     func next() throws(StepError) -> RecordBatch?
 }
 
@@ -90,7 +124,8 @@ public struct ResolvedConnection: Sendable {
 
 /// Everything a driver gets to run one step.
 public struct StepContext: Sendable {
-    /// The step as the manifest describes it.
+    /// The step as the manifest describes it, its config completed with the component spec's
+    /// defaults (`ConfigDefaults`), so drivers keep no defaults of their own.
     public var step: ManifestStep
     /// The connection, for components that use one.
     public var connection: ResolvedConnection?
@@ -111,6 +146,7 @@ public struct StepContext: Sendable {
         temporaryDirectory: String, memoryBudget: Int, masker: SecretMasker
     ) {
         self.step = step
+        self.step.config = ConfigDefaults.filled(step.config, component: step.component)
         self.connection = connection
         self.cancellation = cancellation
         self.progress = progress

@@ -1,6 +1,9 @@
+import OML
 /// The drivers of the components this build can run.
 public struct DriverRegistry: Sendable {
     private let drivers: [String: Driver]
+    /// Discoverers by canonical connection family.
+    private let discoverers: [String: any Discoverer]
 
     /// The built-in drivers: files and SQLite. Database servers come with their own drivers.
     public init() {
@@ -13,10 +16,23 @@ public struct DriverRegistry: Sendable {
             "sqlite.processor": .processor(SQLiteProcessor()),
             "duckdb.processor": .processor(DuckDBProcessor()),
         ]
+        discoverers = ["sqlite": SQLiteDiscoverer()]
     }
 
     /// A registry of the given drivers, for tests that need drivers of their own.
-    package init(drivers: [String: Driver]) { self.drivers = drivers }
+    package init(drivers: [String: Driver], discoverers: [String: any Discoverer] = [:]) {
+        self.drivers = drivers
+        self.discoverers = discoverers
+    }
+
+    /// The discoverer of a connection family (any spelling: `pg`, `postgresql`, ...), or nil when
+    /// this build cannot discover it.
+    public func discoverer(forFamily family: String) -> (any Discoverer)? {
+        discoverers[ConnectionFamily.canonical(family) ?? family]
+    }
+
+    /// The families this build can discover, sorted.
+    public var discoverableFamilies: [String] { discoverers.keys.sorted() }
 
     /// The driver of a component, or nil when this build cannot run it.
     public func driver(for component: String) -> Driver? { drivers[component] }

@@ -19,6 +19,9 @@ public struct StepError: Error, Sendable, CustomStringConvertible {
         case upstreamFailed = "UPSTREAM_FAILED"
         /// The run was interrupted (SIGINT/SIGTERM).
         case cancelled = "CANCELLED"
+        /// A bug: a driver broke the contract of its protocol, such as a batch that differs from its
+        /// stream's schema (exit 70).
+        case internalError = "INTERNAL"
     }
 
     /// The error's class.
@@ -44,6 +47,7 @@ public struct StepError: Error, Sendable, CustomStringConvertible {
         case .temporary: .temporaryFailure
         case .run, .upstreamFailed: .failure
         case .cancelled: .interrupted
+        case .internalError: .software
         }
     }
 

@@ -418,6 +418,8 @@ final class BatchTee: BatchSink, Sendable {
     private let progress: StepProgress?
     /// What the producing step sent, for its retry decision.
     private let movement: DataMovement?
+    /// The schema the producer declared, which every batch must have.
+    private let declaredSchema = TrackedMutex<Schema?>(nil)
 
     init(subscriptions: [Subscription], progress: StepProgress? = nil, movement: DataMovement? = nil) {
         self.subscriptions = subscriptions
@@ -426,12 +428,14 @@ final class BatchTee: BatchSink, Sendable {
     }
 
     func start(schema: Schema) throws(StepError) {
+        declaredSchema.withLock { $0 = schema }
         for subscription in subscriptions { subscription.declare(schema) }
     }
 
     func send(_ batch: RecordBatch) throws(StepError) {
         // Recorded first: once one reader may have the batch, trying again could send it twice.
         movement?.record("it had sent a batch to its readers")
+        try StreamContract.check(batch, declared: declaredSchema.withLock { $0 }, step: progress?.stepID ?? "?")
         for subscription in subscriptions { try subscription.push(batch) }
         progress?.emitted(rows: batch.count, bytes: batch.dataByteCount)
     }

@@ -4,6 +4,23 @@ import OsirisYAML
 /// A connections file that cannot be used (exit status 78).
 public typealias ConnectionsFileError = FileFormatError
 
+/// One field of a connection alias, such as `host: 127.0.0.1`, as JSON (YAML node types stay inside OML).
+public struct ConnectionField: Sendable, Equatable {
+    /// The field's name.
+    public let name: String
+    /// The value as written, `${VAR}` references included.
+    public let value: JSONValue
+    /// Where the value is in the file.
+    public let range: SourceRange
+
+    /// Creates a field.
+    public init(name: String, value: JSONValue, range: SourceRange) {
+        self.name = name
+        self.value = value
+        self.range = range
+    }
+}
+
 /// One alias of a connections file: its fields, kept unresolved (`${VAR}` stays as written).
 public struct ConnectionEntry: Sendable {
     /// The family as written in the file.
@@ -13,7 +30,7 @@ public struct ConnectionEntry: Sendable {
     /// Whether the entry says `default: true`.
     public let isDefault: Bool
     /// The fields other than `default`, in file order.
-    public let fields: [YAMLPair]
+    public let fields: [ConnectionField]
     /// Where the alias is defined.
     public let range: SourceRange
 
@@ -21,7 +38,16 @@ public struct ConnectionEntry: Sendable {
     public var reference: ConnectionReference { ConnectionReference(family: family, alias: alias) }
 
     /// The value of a field, or nil.
-    public func field(_ name: String) -> YAMLNode? { fields.first { $0.key.keyText == name }?.value }
+    public func field(_ name: String) -> JSONValue? { fields.first { $0.name == name }?.value }
+
+    /// Creates an entry (the file's parser does; tests and tools may build their own).
+    public init(family: String, alias: String, isDefault: Bool, fields: [ConnectionField], range: SourceRange) {
+        self.family = family
+        self.alias = alias
+        self.isDefault = isDefault
+        self.fields = fields
+        self.range = range
+    }
 }
 
 /// The outcome of looking up a connection for a step.
@@ -43,6 +69,12 @@ public struct ConnectionsFile: Sendable {
     public let path: String
     /// Every alias, in file order.
     public let entries: [ConnectionEntry]
+
+    /// A connections file made of `entries`, as if read from `path`.
+    public init(path: String, entries: [ConnectionEntry]) {
+        self.path = path
+        self.entries = entries
+    }
 
     /// Where the connections file is: `--connections FILE`, else `$OSIRIS_CONNECTIONS`, else
     /// `./osiris_connections.yaml`, else `$XDG_CONFIG_HOME/osiris/connections.yaml`
@@ -114,7 +146,10 @@ public struct ConnectionsFile: Sendable {
                 }
                 entries.append(ConnectionEntry(
                     family: family.key.keyText, alias: alias.key.keyText, isDefault: isDefault,
-                    fields: fields.filter { $0.key.keyText != "default" }, range: alias.key.range))
+                    fields: fields.filter { $0.key.keyText != "default" }.map { pair in
+                        ConnectionField(name: pair.key.keyText, value: pair.value.jsonValue, range: pair.value.range)
+                    },
+                    range: alias.key.range))
             }
         }
         return ConnectionsFile(path: path, entries: entries)

@@ -13,6 +13,14 @@ public struct SnapshotColumn: Sendable, Equatable {
     public var logicalType: String
     /// Whether the column accepts NULL.
     public var nullable: Bool
+
+    /// Creates a column, as a discoverer reports it.
+    public init(name: String, type: String, logicalType: String, nullable: Bool) {
+        self.name = name
+        self.type = type
+        self.logicalType = logicalType
+        self.nullable = nullable
+    }
 }
 
 /// A foreign key of a discovered table.
@@ -25,6 +33,14 @@ public struct SnapshotForeignKey: Sendable, Equatable {
     public var referencedTable: String
     /// The referenced columns.
     public var referencedColumns: [String]
+
+    /// Creates a foreign key, as a discoverer reports it.
+    public init(columns: [String], referencedSchema: String, referencedTable: String, referencedColumns: [String]) {
+        self.columns = columns
+        self.referencedSchema = referencedSchema
+        self.referencedTable = referencedTable
+        self.referencedColumns = referencedColumns
+    }
 }
 
 /// A discovered table or view.
@@ -43,6 +59,20 @@ public struct SnapshotTable: Sendable, Equatable {
     public var primaryKey: [String]
     /// The foreign keys.
     public var foreignKeys: [SnapshotForeignKey]
+
+    /// Creates a table, as a discoverer reports it.
+    public init(
+        schema: String, name: String, kind: String, rowEstimate: Int?, columns: [SnapshotColumn], primaryKey: [String],
+        foreignKeys: [SnapshotForeignKey]
+    ) {
+        self.schema = schema
+        self.name = name
+        self.kind = kind
+        self.rowEstimate = rowEstimate
+        self.columns = columns
+        self.primaryKey = primaryKey
+        self.foreignKeys = foreignKeys
+    }
 
     /// The column named `name`: an exact match first, then one that differs only in case.
     public func column(named name: String, caseSensitive: Bool) -> SnapshotColumn? {

@@ -25,12 +25,13 @@ struct CSVFileExtractor: Extractor {
         if let values = context.config("na_values")?.arrayValue { options.naValues = Set(values.compactMap(\.stringValue)) }
         if let infer = context.config("infer_types")?.boolValue { options.inferTypes = infer }
         if let columns = context.config("columns")?.arrayValue { options.columns = columns.compactMap(\.stringValue) }
+        options.columnTypes = try Self.declaredTypes(context)
 
         let reader: CSVReader
         do {
             reader = try CSVReader(path: path, options: options)
         } catch {
-            throw StepError(.run, error.description)
+            throw Self.stepError(error, context)
         }
         defer { reader.close() }
         try output.start(schema: reader.schema)
@@ -41,7 +42,7 @@ struct CSVFileExtractor: Extractor {
             do {
                 batch = try reader.next()
             } catch {
-                throw StepError(.run, error.description)
+                throw Self.stepError(error, context)
             }
             guard let batch else { break }
             context.progress.read(rows: batch.count, bytes: reader.bytesRead - bytesSoFar)
@@ -53,15 +54,14 @@ struct CSVFileExtractor: Extractor {
     /// Options of the original tool's spec that this reader does not implement fail the step
     /// instead of being ignored: a compressed file would otherwise be read as garbage.
     static func refuseUnsupported(_ context: StepContext, path: String) throws(StepError) {
-        let compression = context.config("compression")?.stringValue ?? "infer"
         let compressedEndings = [".gz", ".bz2", ".zip", ".xz"]
-        if compression != "infer" || compressedEndings.contains(where: { path.lowercased().hasSuffix($0) }) {
+        if context.config("compression").map({ $0 != "infer" }) == true || compressedEndings.contains(where: { path.lowercased().hasSuffix($0) }) {
             throw StepError(.configuration, """
                 step '\(context.step.id)': compressed CSV ('\(path)') is not supported yet; decompress it first \
                 (for example with gunzip) and read the plain file
                 """)
         }
-        for key in ["comment", "dtype"] where context.config(key) != nil {
+        for key in ["comment"] where context.config(key) != nil {
             throw StepError(.configuration, "step '\(context.step.id)': config '\(key)' is not supported by this build of filesystem.csv_extractor")
         }
         if let dates = context.config("parse_dates"), dates != .bool(false) {
@@ -70,6 +70,46 @@ struct CSVFileExtractor: Extractor {
                 by type inference (infer_types: true)
                 """)
         }
+    }
+
+    /// A reader error as a step error; a value that does not fit its column's type says how to
+    /// declare the type (`dtype`).
+    static func stepError(_ error: DataError, _ context: StepContext) -> StepError {
+        guard error.kind == .typeMismatch, let column = error.column else { return StepError(.run, error.description) }
+        let declared = context.config("dtype")?.objectValue?[column] != nil
+        let fix = declared
+            ? "fix the value or the type declared for '\(column)' in 'dtype'"
+            : "declare the column's type in the step's config, for example dtype: {\(column): text}"
+        return StepError(.run, "\(error.description); \(fix)")
+    }
+
+    /// The type names `dtype` accepts: the logical types, and the names of the original tool (pandas).
+    static let typeNames: [String: LogicalType] = [
+        "text": .text, "str": .text, "string": .text, "object": .text,
+        "int64": .int64, "int": .int64, "integer": .int64, "int32": .int64, "Int64": .int64,
+        "float64": .float64, "float": .float64, "double": .float64, "number": .float64,
+        "decimal": .decimal, "numeric": .decimal,
+        "bool": .bool, "boolean": .bool,
+        "date": .date, "time": .time,
+        "timestamp": .timestamp, "datetime": .timestamp, "datetime64": .timestamp, "datetime64[ns]": .timestamp,
+        "timestamptz": .timestamptz, "json": .json, "uuid": .uuid,
+    ]
+
+    /// The column types `dtype` declares (`{amount: decimal, zip: text}`).
+    static func declaredTypes(_ context: StepContext) throws(StepError) -> [String: LogicalType] {
+        guard let value = context.config("dtype") else { return [:] }
+        guard let members = value.objectValue else {
+            throw StepError(.configuration, "step '\(context.step.id)': 'dtype' must map column names to types, such as {amount: decimal}")
+        }
+        var types: [String: LogicalType] = [:]
+        for (column, name) in members {
+            guard let text = name.stringValue, let type = typeNames[text] ?? typeNames[text.lowercased()] else {
+                let known = LogicalType.allCases.filter { $0 != .bytes }.map(\.rawValue).joined(separator: ", ")
+                throw StepError(.configuration, "step '\(context.step.id)': 'dtype' gives column '\(column)' an unknown type \(JSONWriter.canonicalString(name)); use one of \(known)")
+            }
+            types[column] = type
+        }
+        return types
     }
 
     /// A one-character option as a byte; `\t` written as two characters means a tab.

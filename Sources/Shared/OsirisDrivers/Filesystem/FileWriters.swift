@@ -25,7 +25,7 @@ struct CSVFileWriter: Writer {
         if let header = context.config("header")?.boolValue { options.header = header }
         if let encoding = context.config("encoding")?.stringValue { options.encoding = encoding }
         let schema = try input.schema()
-        let file = try openAtomicOutput(path: path, createDirectories: context.config("create_dirs")?.boolValue ?? true)
+        let file = try openAtomicOutput(path: path, createDirectories: context.config("create_dirs")?.boolValue == true)
         let writer: CSVWriter
         do {
             writer = try CSVWriter(descriptor: file.descriptor, schema: schema, options: options)
@@ -56,7 +56,7 @@ struct JSONLinesFileWriter: Writer {
             newline = value
         }
         let schema = try input.schema()
-        let file = try openAtomicOutput(path: path, createDirectories: context.config("create_dirs")?.boolValue ?? true)
+        let file = try openAtomicOutput(path: path, createDirectories: context.config("create_dirs")?.boolValue == true)
         let writer = JSONLinesWriter(descriptor: file.descriptor, schema: schema, newline: newline)
         try FileWriting.copy(input, context: context, path: path, file: file) { batch throws(DataError) in
             try writer.write(batch)

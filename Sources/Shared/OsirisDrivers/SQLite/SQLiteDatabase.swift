@@ -1,39 +1,47 @@
 import CSQLite3
 import OsirisCore
 import OsirisData
+import Synchronization
 
 /// A SQLite connection: the embedded engine behind sqlite.extractor, sqlite.writer and
 /// sqlite.processor. Errors come back as step errors, classified (busy and locked are temporary).
+// unchecked: the handle is used by the one thread running the step; only `interrupt()` comes from
+// another thread, and it and `close()` take `isOpen`'s lock, so it never touches a closed handle.
 final class SQLiteDatabase: @unchecked Sendable {
-    private(set) var handle: OpaquePointer?
+    let handle: OpaquePointer
     let path: String
+    private let isOpen = Mutex(true)
 
     /// Opens `path` (an empty path is a private temporary database that SQLite keeps in memory
     /// until its cache is full, then spills to a temporary file).
     init(path: String, readOnly: Bool = false, create: Bool = false) throws(StepError) {
         _ = SQLiteDatabase.configured
         self.path = path
+        var opened: OpaquePointer?
         var flags = readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE
         if create && !readOnly { flags |= SQLITE_OPEN_CREATE }
         flags |= SQLITE_OPEN_NOMUTEX
-        let result = sqlite3_open_v2(path, &handle, flags, nil)
-        if result != SQLITE_OK {
-            let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
-            sqlite3_close(handle)
-            handle = nil
+        let result = sqlite3_open_v2(path, &opened, flags, nil)
+        guard result == SQLITE_OK, let opened else {
+            let message = opened.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
+            sqlite3_close(opened)
             let shown = path.isEmpty ? "a temporary database" : "'\(path)'"
             throw StepError(.run, "cannot open SQLite database \(shown): \(message)")
         }
+        handle = opened
         sqlite3_busy_timeout(handle, 5000)
         sqlite3_extended_result_codes(handle, 1)
     }
 
-    deinit { sqlite3_close_v2(handle) }
+    deinit { close() }
 
-    /// Closes the connection now (it is also closed when released).
+    /// Closes the connection now (it is also closed when released); later calls do nothing.
     func close() {
-        sqlite3_close_v2(handle)
-        handle = nil
+        isOpen.withLock { isOpen in
+            guard isOpen else { return }
+            isOpen = false
+            sqlite3_close_v2(handle)
+        }
     }
 
     /// SQLite configured once, before its first use, for connections each used by one thread.
@@ -62,8 +70,13 @@ final class SQLiteDatabase: @unchecked Sendable {
         return SQLiteStatement(statement: statement, database: self)
     }
 
-    /// Makes a long-running statement return SQLITE_INTERRUPT (from another thread, on cancellation).
-    func interrupt() { sqlite3_interrupt(handle) }
+    /// Makes a long-running statement return SQLITE_INTERRUPT (from another thread, on cancellation);
+    /// does nothing once the connection is closed.
+    func interrupt() {
+        isOpen.withLock { isOpen in
+            if isOpen { sqlite3_interrupt(handle) }
+        }
+    }
 
     /// A step error for a SQLite result code.
     func error(_ code: Int32, _ message: String) -> StepError {
@@ -105,6 +118,17 @@ final class SQLiteStatement {
     var columnCount: Int { Int(sqlite3_column_count(statement)) }
 
     func columnName(_ index: Int) -> String { String(cString: sqlite3_column_name(statement, Int32(index))) }
+
+    /// The current row's value as text ("" for NULL).
+    func text(_ index: Int) -> String {
+        sqlite3_column_text(statement, Int32(index)).map { String(cString: $0) } ?? ""
+    }
+
+    /// The current row's value as an integer.
+    func int(_ index: Int) -> Int { Int(sqlite3_column_int64(statement, Int32(index))) }
+
+    /// Whether the current row's value is NULL.
+    func isNull(_ index: Int) -> Bool { sqlite3_column_type(statement, Int32(index)) == SQLITE_NULL }
 
     func declaredType(_ index: Int) -> String? { sqlite3_column_decltype(statement, Int32(index)).map { String(cString: $0) } }
 

@@ -16,26 +16,10 @@ struct SQLiteExtractor: Extractor {
         let key = context.cancellation.onCancel { database.interrupt() }
         defer { context.cancellation.remove(key) }
         let statement = try database.prepare(try SQLiteExtractor.query(context))
-        var hasRow = try statement.step()
-        let schema = SQLiteTypes.schema(of: statement, firstRow: hasRow)
-        try output.start(schema: schema)
-        var builder = BatchBuilder(schema: schema, capacity: Self.batchSize)
-        var bytes = 0
-        while hasRow {
-            bytes += SQLiteTypes.appendRow(of: statement, to: &builder)
-            if builder.count == Self.batchSize {
-                let batch = builder.finish()
-                context.progress.read(rows: batch.count, bytes: bytes)
-                bytes = 0
-                try context.cancellation.check()
-                try output.send(batch)
-            }
-            hasRow = try statement.step()
-        }
-        if builder.count > 0 {
-            let batch = builder.finish()
+        try SQLiteTypes.stream(
+            statement, hasRow: try statement.step(), batchSize: Self.batchSize, context: context, output: output
+        ) { batch, bytes in
             context.progress.read(rows: batch.count, bytes: bytes)
-            try output.send(batch)
         }
     }
 

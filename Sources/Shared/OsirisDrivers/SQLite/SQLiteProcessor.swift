@@ -41,19 +41,9 @@ struct SQLiteProcessor: Processor {
         } catch {
             throw StepError(error.code, "query of step '\(context.step.id)' fails: \(error.message)")
         }
-        var hasRow = try statement.step()
-        let schema = SQLiteTypes.schema(of: statement, firstRow: hasRow)
-        try output.start(schema: schema)
-        var builder = BatchBuilder(schema: schema, capacity: SQLiteExtractor.batchSize)
-        while hasRow {
-            _ = SQLiteTypes.appendRow(of: statement, to: &builder)
-            if builder.count == SQLiteExtractor.batchSize {
-                try context.cancellation.check()
-                try output.send(builder.finish())
-            }
-            hasRow = try statement.step()
-        }
-        if builder.count > 0 { try output.send(builder.finish()) }
+        try SQLiteTypes.stream(
+            statement, hasRow: try statement.step(), batchSize: SQLiteExtractor.batchSize, context: context, output: output
+        ) { _, _ in }
     }
 
     /// The table name of an input: `df_` and the step id with every character outside

@@ -13,6 +13,8 @@ import OsirisData
 /// (see `SQLiteStreamTable.canStream`); a second scan is reported as an error rather than returning
 /// wrong results. Values are returned the way a table with the same declared types would hold them:
 /// decimals as numbers, so `total > 100` compares numbers.
+// unchecked: SQLite calls the virtual table's callbacks on the thread that steps the statement, the
+// same one that created the table; `scanned` and `failure` are never touched from another thread.
 final class SQLiteStreamTable: @unchecked Sendable {
     let source: any BatchSource
     let schema: Schema
@@ -159,6 +161,7 @@ private let disconnect: @convention(c) (UnsafeMutablePointer<sqlite3_vtab>?) -> 
 }
 
 /// The module's callbacks, allocated once and never freed: SQLite keeps a pointer to them.
+// unchecked: initialised once (a lazy global, so thread-safe) and never written again; SQLite only reads it.
 nonisolated(unsafe) private let module: UnsafeMutablePointer<sqlite3_module> = {
     var module = sqlite3_module()
     module.iVersion = 0

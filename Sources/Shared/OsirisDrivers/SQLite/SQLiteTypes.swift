@@ -85,6 +85,53 @@ enum SQLiteTypes {
         return Schema(fields)
     }
 
+    /// Streams a statement's rows (`hasRow`: whether it stands on one) into `output` in batches of
+    /// `batchSize`, calling `counted` with each batch and the bytes SQLite returned for it.
+    ///
+    /// SQLite types values, not columns, so the schema is declared once the first batch is built: a
+    /// column whose values in it have several storage classes (integers and reals in an expression)
+    /// is declared with the type that holds them all. A later batch that needs a wider type would
+    /// break the stream's schema, so it fails the step instead, naming the column and the fix.
+    static func stream(
+        _ statement: SQLiteStatement, hasRow: Bool, batchSize: Int, context: StepContext, output: any BatchSink,
+        counted: (RecordBatch, Int) -> Void
+    ) throws(StepError) {
+        var hasRow = hasRow
+        var schema = Self.schema(of: statement, firstRow: hasRow)
+        var declared = false
+        var builder = BatchBuilder(schema: schema, capacity: batchSize)
+        var bytes = 0
+        func emit() throws(StepError) {
+            let batch = builder.finish()
+            if !declared {
+                schema = batch.schema
+                try output.start(schema: schema)
+                declared = true
+                builder = BatchBuilder(schema: schema, capacity: batchSize)
+            } else if batch.schema != schema {
+                let index = schema.fields.indices.first { schema.fields[$0] != batch.schema.fields[$0] } ?? 0
+                let field = schema.fields[index]
+                throw StepError(.run, """
+                    step '\(context.step.id)': column \(index + 1) ('\(field.name)') of the result was \(field.type.rawValue) \
+                    in the first \(batchSize) rows, but a later row holds a \(batch.schema.fields[index].type.rawValue) value \
+                    (SQLite types values, not columns); CAST the column in the query, for example \
+                    CAST(\(SQLiteDatabase.quote(field.name)) AS TEXT)
+                    """)
+            }
+            counted(batch, bytes)
+            bytes = 0
+            try context.cancellation.check()
+            try output.send(batch)
+        }
+        while hasRow {
+            bytes += appendRow(of: statement, to: &builder)
+            if builder.count == batchSize { try emit() }
+            hasRow = try statement.step()
+        }
+        if builder.count > 0 { try emit() }
+        if !declared { try output.start(schema: schema) }
+    }
+
     /// Appends the current row's values to a batch, converting SQLite's storage classes to the
     /// column types (widening a column when a value does not fit).
     static func appendRow(of statement: SQLiteStatement, to builder: inout BatchBuilder) -> Int {

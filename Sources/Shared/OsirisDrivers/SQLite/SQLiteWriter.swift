@@ -12,8 +12,8 @@ struct SQLiteWriter: Writer {
     func write(_ context: StepContext, input: any BatchSource) throws(StepError) {
         let path = try SQLiteExtractor.databasePath(context)
         let table = try context.requiredString("table")
-        let mode = context.config("write_mode")?.stringValue ?? "append"
-        let createTable = context.config("create_table")?.boolValue ?? true
+        let mode = try context.requiredString("write_mode")
+        let createTable = context.config("create_table")?.boolValue == true
         let primaryKey = context.config("primary_key")?.arrayValue?.compactMap(\.stringValue) ?? []
         if mode == "upsert" && primaryKey.isEmpty {
             throw StepError(.configuration, "step '\(context.step.id)': upsert needs 'primary_key'")
