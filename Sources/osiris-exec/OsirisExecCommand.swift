@@ -27,8 +27,7 @@ struct OsirisExecCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Folder for run directories.", valueName: "dir"))
     var runDir = ".osiris/runs"
 
-    @Option(name: .long, help: ArgumentHelp("Connections file (default: $OSIRIS_CONNECTIONS, ./osiris_connections.yaml, $XDG_CONFIG_HOME/osiris/connections.yaml).", valueName: "file"))
-    var connections: String?
+    @OptionGroup var connections: ConnectionsOptions<ExecConnections>
 
     @Option(name: .long, help: ArgumentHelp("How many steps run at once (default: the number of cores).", valueName: "n"))
     var jobs: Int?
@@ -56,13 +55,10 @@ struct OsirisExecCommand: ParsableCommand {
         }
         let plan = try Manifest.decode(try InputFile.read(input), path: input)
         let environment = Environment.current
-        let connectionsPath = ConnectionsFile.locate(explicit: connections, environment: environment, fileExists: DirectoryWalker.exists)
-        let connectionsFile = try connectionsPath.map { path in try ConnectionsFile.load(path: path) }
+        let connectionsFile = try connections.load(environment: environment)
         let masker = SecretMasker()
-        let searched = connections.map { "--connections \($0)" }
-            ?? "looked for $OSIRIS_CONNECTIONS, ./osiris_connections.yaml and $XDG_CONFIG_HOME/osiris/connections.yaml"
         var options = RunOptions(resolver: ConnectionResolver(
-            connections: connectionsFile, searched: searched, environment: environment, masker: masker))
+            connections: connectionsFile, searched: connections.searched, environment: environment, masker: masker))
         options.runDirectoryParent = runDir
         options.resume = resume
         options.jobs = jobs ?? ProcessorCount.online
@@ -112,4 +108,9 @@ final class ClosablePipeSink: EventSink, Sendable {
 @main
 enum Main {
     static func main() { OsirisExecCommand.runAsTool() }
+}
+
+/// What `--connections` is for in osiris-exec.
+enum ExecConnections: ConnectionsPurpose {
+    static let help = "Connections file (default: $OSIRIS_CONNECTIONS, ./osiris_connections.yaml, $XDG_CONFIG_HOME/osiris/connections.yaml)."
 }

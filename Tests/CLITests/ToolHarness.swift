@@ -49,6 +49,8 @@ enum ToolHarness {
         // Keep the user's own connections file out of the tests.
         env["XDG_CONFIG_HOME"] = "/nonexistent"
         env.removeValue(forKey: "OSIRIS_CONNECTIONS")
+        // Tests run under `make test`: a make started by a test must not think it is a sub-make.
+        for key in ["MAKELEVEL", "MAKEFLAGS", "MFLAGS", "MAKEOVERRIDES"] { env.removeValue(forKey: key) }
         for (key, value) in environment { env[key] = value }
         process.environment = env
         // Files instead of pipes: no reader threads, no deadlock on large outputs.

@@ -136,7 +136,7 @@ final class FlakyExtractor: Extractor, Sendable {
         #expect(outcome.exitStatus == .failure)
         #expect(events.compactMap { $0["event"]?.stringValue } == ["run_start", "step_failed", "run_end"])
         let message = try #require(events.named("step_failed").first?["error"]?["message"]?.stringValue)
-        #expect(message.hasPrefix("component 'duckdb.processor' cannot run in this build of osiris-exec: it needs a DuckDB engine"))
+        #expect(message.hasPrefix("component 'duckdb.processor' cannot run in this build of osiris-exec: it needs an engine this build does not include; use 'component: sqlite.processor' instead; no step was run"))
         #expect(message.contains("'component: sqlite.processor'"))
         #expect(outcome.failedSteps.map(\.stepID) == ["duck"])
     }

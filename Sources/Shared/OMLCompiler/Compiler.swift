@@ -95,7 +95,7 @@ public struct Compiler: Sendable {
             for (legacy, canonical) in spec.aliases {
                 if let value = config.removeValue(forKey: legacy) { config[canonical] = value }
             }
-            fillDefaults(&config, spec: spec)
+            config = spec.fillingDefaults(config)
             if case .string(let key)? = config["primary_key"] { config["primary_key"] = [.string(key)] }
             check.check(config: config, retry: retry, of: item, params: params)
             steps.append(ManifestStep(
@@ -134,19 +134,6 @@ public struct Compiler: Sendable {
         if family == "filesystem" { return false }
         if family == "sqlite", config["path"] != nil { return false }
         return true
-    }
-
-    /// Fills in spec defaults, except for connection fields and secrets, which come from the
-    /// connection at run time: a default `host` in the config would override the connection's.
-    private func fillDefaults(_ config: inout [String: JSONValue], spec: ComponentSpec) {
-        let connectionFields = Set(spec.connectionFields.map(\.name))
-        let legacy = Set(spec.aliases.keys)
-        for (name, property) in spec.configSchema.properties {
-            guard config[name] == nil, let value = property.defaultValue, value != .null,
-                  !connectionFields.contains(name), !spec.secretKeys.contains(name), !legacy.contains(name), name != "connection"
-            else { continue }
-            config[name] = value
-        }
     }
 
     /// The step's retry policy: its own (params substituted), else 3 tries for extractors and writers

@@ -1,6 +1,7 @@
 import Dispatch
 import OML
 import OsirisCore
+import Synchronization
 
 /// The outcome of linting one input.
 public enum FileOutcome: Sendable {
@@ -141,17 +142,14 @@ public struct LintSession: Sendable {
 }
 
 /// Results written by index from several threads; each index is written once.
-private final class OutcomeBuffer: @unchecked Sendable {
-    private var storage: [FileOutcome?]
-    private let lock = DispatchSemaphore(value: 1)
+private final class OutcomeBuffer: Sendable {
+    private let storage: TrackedMutex<[FileOutcome?]>
 
-    init(count: Int) { storage = Array(repeating: nil, count: count) }
+    init(count: Int) { storage = TrackedMutex(Array(repeating: nil, count: count)) }
 
     func set(_ index: Int, _ outcome: FileOutcome) {
-        lock.wait()
-        storage[index] = outcome
-        lock.signal()
+        storage.withLock { $0[index] = outcome }
     }
 
-    var values: [FileOutcome] { storage.map { $0! } }
+    var values: [FileOutcome] { storage.withLock { $0.map { $0! } } }
 }

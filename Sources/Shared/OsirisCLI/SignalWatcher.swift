@@ -16,6 +16,7 @@ public enum SignalWatcher {
         sigaddset(&signals, SIGINT)
         sigaddset(&signals, SIGTERM)
         pthread_sigmask(SIG_BLOCK, &signals, nil)
+        // unchecked: immutable, created here and handed to the one signal thread.
         final class Box: @unchecked Sendable {
             let handler: @Sendable (ExitStatus) -> Void
             let signals: sigset_t

@@ -10,7 +10,7 @@ public final class SecretMasker: Sendable {
     /// noise. They are still never written on purpose.
     public static let minimumLength = 2
 
-    private let secrets = Mutex<[String]>([])
+    private let secrets = TrackedMutex<[String]>([])
 
     /// An empty masker.
     public init() {}

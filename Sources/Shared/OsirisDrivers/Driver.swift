@@ -15,7 +15,7 @@ public final class CancellationToken: Sendable {
         var handlers: [Int: @Sendable () -> Void] = [:]
     }
 
-    private let state = Mutex(State())
+    private let state = TrackedMutex(State())
     private let flag = Atomic<Bool>(false)
     private let status = Atomic<Int32>(ExitStatus.interrupted.rawValue)
 

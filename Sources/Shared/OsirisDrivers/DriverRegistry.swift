@@ -14,7 +14,6 @@ public struct DriverRegistry: Sendable {
             "sqlite.extractor": .extractor(SQLiteExtractor()),
             "sqlite.writer": .writer(SQLiteWriter()),
             "sqlite.processor": .processor(SQLiteProcessor()),
-            "duckdb.processor": .processor(DuckDBProcessor()),
         ]
         discoverers = ["sqlite": SQLiteDiscoverer()]
     }

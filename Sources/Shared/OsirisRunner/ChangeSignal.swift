@@ -20,6 +20,7 @@ import Darwin
 ///
 /// The pthread mutex and condition live in memory allocated once, whose address never changes
 /// (pthread objects must not move, which a class's stored property does not promise).
+// unchecked: every access to the pthread objects goes through pthread_mutex_lock on their fixed address.
 final class ChangeSignal: @unchecked Sendable {
     // unchecked: `changes` is only read and written holding `mutex`; the pthread objects are used only through pthread calls.
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>

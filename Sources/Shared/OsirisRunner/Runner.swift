@@ -108,11 +108,6 @@ public final class Runner: Sendable {
     /// interrupted) before it ends without them.
     static let abortGraceMilliseconds = 3000
 
-    /// Components that have a spec but no engine in this build, and what to use instead.
-    static let alternatives = [
-        "duckdb.processor": "it needs a DuckDB engine, which this build does not include; use 'component: sqlite.processor' instead (the inputs are the same tables: df_<id> and input_df)",
-    ]
-
     /// A runner for `manifest`; `masker` already holds any secrets read before the run.
     public init(
         manifest: Manifest, options: RunOptions, cancellation: CancellationToken, masker: SecretMasker,
@@ -195,12 +190,9 @@ public final class Runner: Sendable {
     /// a pipeline never half runs (its extracts done) only to stop at a step that could never run.
     /// Returns true when it did.
     private func refuseUnrunnable(events: RunEvents, directory: RunDirectory) -> Bool {
-        let unrunnable = manifest.steps.filter { drivers.driver(for: $0.component) == nil || Self.alternatives[$0.component] != nil }
+        let unrunnable = manifest.steps.compactMap { step in unrunnableReason(step).map { (step, $0) } }
         guard !unrunnable.isEmpty else { return false }
-        let runnable = drivers.components.filter { Self.alternatives[$0] == nil }.joined(separator: ", ")
-        for step in unrunnable {
-            let reason = Self.alternatives[step.component]
-                ?? "its driver is not part of it yet (this build runs \(runnable))"
+        for (step, reason) in unrunnable {
             let error = StepError(.run, "component '\(step.component)' cannot run in this build of osiris-exec: \(reason); no step was run")
             fail(step, error, events: events, directory: directory, rowsRead: 0)
         }
@@ -208,6 +200,18 @@ public final class Runner: Sendable {
             for step in manifest.steps where schedule.states[step.id] == .pending { schedule.states[step.id] = .skipped }
         }
         return true
+    }
+
+    /// Why this build cannot run `step`, or nil when it can: its spec says it needs an engine this
+    /// build lacks (`x-runnable: false`, with the alternative of `x-alternative`), or it has no driver.
+    private func unrunnableReason(_ step: ManifestStep) -> String? {
+        if let spec = ComponentRegistry.builtin.spec(named: step.component), !spec.runnable {
+            let instead = spec.alternative.map { "; use 'component: \($0)' instead" } ?? ""
+            return "it needs an engine this build does not include\(instead)"
+        }
+        guard drivers.driver(for: step.component) == nil else { return nil }
+        let runnable = drivers.components.filter { ComponentRegistry.builtin.spec(named: $0)?.runnable != false }
+        return "its driver is not part of it yet (this build runs \(runnable.joined(separator: ", ")))"
     }
 
     private func runSchedule(_ plan: Plan, events: RunEvents, directory: RunDirectory) {
@@ -313,14 +317,7 @@ public final class Runner: Sendable {
             let names = waiting.map { "'\($0)'" }.joined(separator: ", ")
             let message = "internal error: the scheduler is stuck: nothing runs and step '\(step.id)' cannot start"
                 + (waiting.isEmpty ? "" : " (it needs \(names), which never started)") + "; please report this bug"
-            let error: JSONValue = ["code": "INTERNAL", "message": .string(message), "retryable": false]
-            events.emit("step_failed", ["step_id": .string(step.id), "error": error])
-            directory.log("step \(step.id) failed: INTERNAL: \(message)")
-            directory.update(step.id) {
-                $0.state = "failed"
-                $0.error = error
-            }
-            schedule.withLock { $0.failedSteps.append(FailedStep(stepID: step.id, code: "INTERNAL", message: masker.mask(message))) }
+            fail(step, StepError(.internalError, message), events: events, directory: directory, rowsRead: 0)
         }
     }
 

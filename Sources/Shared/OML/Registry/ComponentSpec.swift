@@ -151,3 +151,20 @@ public final class ComponentSpec: Sendable {
         llmHints = json["llmHints"] ?? .null
     }
 }
+
+extension ComponentSpec {
+    /// `config` with every missing (or null) key that has a `configSchema` default filled in. Connection
+    /// fields (a default `host` would override the connection's), secrets, legacy alias keys and
+    /// `connection` are left out. The compiler and the runner both fill defaults with this.
+    package func fillingDefaults(_ config: [String: JSONValue]) -> [String: JSONValue] {
+        var config = config
+        let connectionFields = Set(connectionFields.map(\.name))
+        for (name, property) in configSchema.properties {
+            guard config[name] == nil || config[name] == .null, let value = property.defaultValue, value != .null,
+                  !connectionFields.contains(name), !secretKeys.contains(name), aliases[name] == nil, name != "connection"
+            else { continue }
+            config[name] = value
+        }
+        return config
+    }
+}

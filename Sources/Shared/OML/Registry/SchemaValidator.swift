@@ -194,9 +194,9 @@ package struct SchemaValidator {
 }
 
 /// Compiled patterns, shared by every validation: compiling a pattern costs far more than matching it.
-final class PatternCache: @unchecked Sendable {
+final class PatternCache: Sendable {
     static let shared = PatternCache()
-    private let compiled = Mutex<[String: Regex<AnyRegexOutput>]>([:])
+    private let compiled = TrackedMutex<[String: Regex<AnyRegexOutput>]>([:])
 
     /// Whether `text` contains a match of `pattern`; an invalid pattern matches nothing.
     func matches(_ pattern: String, _ text: String) -> Bool {

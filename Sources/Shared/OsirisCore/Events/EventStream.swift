@@ -15,7 +15,7 @@ public protocol EventSink: Sendable {
 
 /// Collects event lines in memory, for tests.
 public final class MemoryEventSink: EventSink, Sendable {
-    private let storage = Mutex<[[UInt8]]>([])
+    private let storage = TrackedMutex<[[UInt8]]>([])
 
     /// An empty sink.
     public init() {}
@@ -55,7 +55,7 @@ public final class EventStream: Sendable {
     public let runID: String
     private let sinks: [any EventSink]
     private let masker: SecretMasker
-    private let state: Mutex<(seq: Int, failedSink: Bool)>
+    private let state: TrackedMutex<(seq: Int, failedSink: Bool)>
     private let clock: @Sendable () -> String
 
     /// A stream for `runID`; `firstSeq` continues a resumed run's numbering.
@@ -67,7 +67,7 @@ public final class EventStream: Sendable {
         self.sinks = sinks
         self.masker = masker
         self.clock = clock
-        state = Mutex((firstSeq, false))
+        state = TrackedMutex((firstSeq, false))
     }
 
     /// The `seq` the next event gets.

@@ -10,7 +10,7 @@ import Synchronization
 final class SQLiteDatabase: @unchecked Sendable {
     let handle: OpaquePointer
     let path: String
-    private let isOpen = Mutex(true)
+    private let isOpen = TrackedMutex(true)
 
     /// Opens `path` (an empty path is a private temporary database that SQLite keeps in memory
     /// until its cache is full, then spills to a temporary file).

@@ -89,14 +89,3 @@ struct SQLiteProcessor: Processor {
         try database.execute("COMMIT")
     }
 }
-
-/// `duckdb.processor`: accepted so that OML of the original tool lints and compiles, but this build
-/// has no DuckDB engine, so the step fails with an error that says what to use instead.
-struct DuckDBProcessor: Processor {
-    func process(_ context: StepContext, inputs: [any BatchSource], output: any BatchSink) throws(StepError) {
-        throw StepError(.run, """
-            duckdb.processor needs a DuckDB engine, which this build of Osiris does not include; \
-            use 'component: sqlite.processor' instead (inputs are the same tables: df_<id> and input_df)
-            """)
-    }
-}

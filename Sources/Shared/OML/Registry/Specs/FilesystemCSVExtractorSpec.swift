@@ -80,7 +80,7 @@ configSchema:
     dtype:
       type: object
       additionalProperties: true
-      description: Accepted from the original tool but not supported by this build; giving it fails the step.
+      description: "Declared column types, column: type (a logical type such as text, int64, decimal, or the original tool's str, int, float); a declared column is not inferred, and a value that does not fit fails the step naming its line and column."
     chunk_size:
       type: integer
       minimum: 1
@@ -94,7 +94,7 @@ configSchema:
       type: string
       minLength: 1
       maxLength: 1
-      description: Accepted from the original tool but not supported by this build; giving it fails the step.
+      description: "Declared column types, column: type (a logical type such as text, int64, decimal, or the original tool's str, int, float); a declared column is not inferred, and a value that does not fit fails the step naming its line and column."
     compression:
       type: string
       enum: [infer, gzip, bz2, zip, xz]

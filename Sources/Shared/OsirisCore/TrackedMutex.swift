@@ -14,14 +14,14 @@ import Darwin
 /// value behind a `Mutex` as a race. When the ThreadSanitizer runtime is loaded, this tells it
 /// about each acquire and release (`__tsan_acquire`/`__tsan_release`, found with `dlsym`); in a
 /// normal build both are absent and the cost is one nil check.
-final class TrackedMutex<Value>: Sendable {
+package final class TrackedMutex<Value>: Sendable {
     private let mutex: Mutex<Value>
 
     /// A mutex guarding `value`.
-    init(_ value: sending Value) { mutex = Mutex(value) }
+    package init(_ value: sending Value) { mutex = Mutex(value) }
 
     /// Runs `body` with exclusive access to the value.
-    func withLock<Result, E: Error>(_ body: (inout sending Value) throws(E) -> sending Result) throws(E) -> sending Result {
+    package func withLock<Result, E: Error>(_ body: (inout sending Value) throws(E) -> sending Result) throws(E) -> sending Result {
         let key = Unmanaged.passUnretained(self).toOpaque()
         return try mutex.withLock { (value: inout sending Value) throws(E) -> sending Result in
             ThreadSanitizer.acquire?(key)
