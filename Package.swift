@@ -61,7 +61,7 @@ let package = Package(
 
         .executableTarget(
             name: "osiris-exec",
-            dependencies: ["OsirisCLI", "OsirisCore", "OML", "OsirisRunner",
+            dependencies: ["OsirisCLI", "OsirisCore", "OML", "OsirisDrivers", "OsirisRunner",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
@@ -72,7 +72,7 @@ let package = Package(
         .testTarget(name: "OMLLintTests", dependencies: ["OMLLint", "OML", "OsirisCore"]),
         .testTarget(name: "OMLCompilerTests", dependencies: ["OMLCompiler", "OML", "OsirisCore", "OsirisYAML"]),
         .testTarget(name: "OsirisDataTests", dependencies: ["OsirisData", "OsirisCore"]),
-        .testTarget(name: "OsirisDriversTests", dependencies: ["OsirisDrivers", "OsirisData", "OsirisCore", "OML"]),
+        .testTarget(name: "OsirisDriversTests", dependencies: ["CSQLite3", "OsirisDrivers", "OsirisData", "OsirisCore", "OML"]),
         .testTarget(name: "OsirisRunnerTests", dependencies: ["OsirisRunner", "OsirisDrivers", "OsirisData", "OsirisCore", "OML"]),
         .testTarget(name: "CLITests", dependencies: ["oml-lint", "oml-compile", "osiris-exec"]),
     ],

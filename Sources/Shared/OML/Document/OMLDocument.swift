@@ -6,7 +6,7 @@ public struct StepDependency: Sendable {
     /// The step id named.
     public let name: String
     /// The list entry, for positions.
-    public let node: YAMLNode
+    package let node: YAMLNode
 }
 
 /// One step of an OML pipeline, with the nodes of its fields kept for positions. A class, so the
@@ -15,19 +15,19 @@ public final class OMLStep: Sendable {
     /// The step's position in the `steps` list, from 0.
     public let index: Int
     /// The step's node: a mapping in a well-formed document.
-    public let node: YAMLNode
+    package let node: YAMLNode
     /// The `id` value, when present.
-    public let idNode: YAMLNode?
+    package let idNode: YAMLNode?
     /// The `component` value, when present.
-    public let componentNode: YAMLNode?
+    package let componentNode: YAMLNode?
     /// The `mode` value, when present.
-    public let modeNode: YAMLNode?
+    package let modeNode: YAMLNode?
     /// The `needs` entry, when present.
-    public let needsPair: YAMLPair?
+    package let needsPair: YAMLPair?
     /// The `config` entry, when present.
-    public let configPair: YAMLPair?
+    package let configPair: YAMLPair?
     /// The `retry` entry, when present.
-    public let retryPair: YAMLPair?
+    package let retryPair: YAMLPair?
 
     /// Creates the step view of a node.
     init(index: Int, node: YAMLNode) {
@@ -48,7 +48,7 @@ public final class OMLStep: Sendable {
     /// The declared mode.
     public var mode: String? { Self.text(modeNode) }
     /// The step's config mapping, when it is one.
-    public var config: YAMLNode? { configPair?.value }
+    package var config: YAMLNode? { configPair?.value }
 
     /// The `needs` entries, or nil when the step has no `needs` key. A single string is taken as a
     /// one-entry list; entries that are not scalars are left out (the linter reports them).
@@ -62,7 +62,7 @@ public final class OMLStep: Sendable {
     }
 
     /// The node to point at for step-level findings: the `id` value, else the step's first key.
-    public var anchorNode: YAMLNode { idNode ?? node.mapping?.first?.key ?? node }
+    package var anchorNode: YAMLNode { idNode ?? node.mapping?.first?.key ?? node }
 
     /// How the step is named in messages: its id, else its position.
     public var displayName: String { id.map { "'\($0)'" } ?? "#\(index + 1)" }
@@ -87,7 +87,7 @@ public struct OMLDocument: Sendable {
     public static let currentVersion = "0.1.0"
 
     /// The document's root mapping.
-    public let root: YAMLNode
+    package let root: YAMLNode
     /// The steps, one per entry of the `steps` list (empty when `steps` is missing or not a list).
     public let steps: [OMLStep]
     /// The declared params, in order.
@@ -98,7 +98,7 @@ public struct OMLDocument: Sendable {
     public let stepsByID: [String: OMLStep]
 
     /// Views a root mapping as an OML document.
-    public init(root: YAMLNode) {
+    package init(root: YAMLNode) {
         self.root = root
         steps = (root["steps"]?.sequence ?? []).enumerated().map { OMLStep(index: $0.offset, node: $0.element) }
         params = (root["params"]?.mapping ?? []).map(ParamDeclaration.init(pair:))
@@ -111,7 +111,7 @@ public struct OMLDocument: Sendable {
     }
 
     /// The top-level entry for `key`, when present.
-    public func entry(_ key: String) -> YAMLPair? { root.pair(key) }
+    package func entry(_ key: String) -> YAMLPair? { root.pair(key) }
 
     /// The pipeline's name, when it is a string.
     public var name: String? { root["name"]?.string }

@@ -47,15 +47,15 @@ public struct ParamDeclaration: Sendable {
     /// The param's name.
     public let name: String
     /// The key node, for positions.
-    public let keyNode: YAMLNode
+    package let keyNode: YAMLNode
     /// The whole declaration value.
-    public let node: YAMLNode
+    package let node: YAMLNode
     /// The declared type node (`type: int`), when the declaration is a mapping with one.
-    public let typeNode: YAMLNode?
+    package let typeNode: YAMLNode?
     /// The default's node: the `default` value, or the bare scalar.
-    public let defaultNode: YAMLNode?
+    package let defaultNode: YAMLNode?
     /// The `enum` node.
-    public let enumNode: YAMLNode?
+    package let enumNode: YAMLNode?
 
     /// Reads one `params` entry.
     init(pair: YAMLPair) {
@@ -111,11 +111,11 @@ public struct ProfileDeclaration: Sendable {
     /// The profile's name.
     public let name: String
     /// The key node, for positions.
-    public let keyNode: YAMLNode
+    package let keyNode: YAMLNode
     /// The profile's value.
-    public let node: YAMLNode
+    package let node: YAMLNode
     /// The param values it sets, in order.
-    public let values: [YAMLPair]
+    package let values: [YAMLPair]
 
     /// Reads one `profiles` entry.
     init(pair: YAMLPair) {
