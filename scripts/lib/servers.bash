@@ -84,7 +84,7 @@ servers_free_port() {
 
 # Prints the last lines of a server's log on stderr.
 servers_show_log() {
-    [[ -f $1 ]] || return 0
+    [[ -s $1 ]] || return 0
     servers_say "last lines of $1:"
     tail -n 40 "$1" >&2
 }
@@ -163,6 +163,7 @@ servers_mysql_start() {
         if ! kill -0 "$pid" 2>/dev/null || ((SECONDS >= deadline)); then
             servers_say "MariaDB did not start on 127.0.0.1:$OSIRIS_TEST_MYSQL_PORT"
             kill -KILL "$pid" 2>/dev/null || true
+            wait "$pid" 2>/dev/null || true
             servers_show_log "$dir/console.log"
             servers_show_log "$log"
             return 1
