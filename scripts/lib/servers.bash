@@ -92,7 +92,7 @@ servers_show_log() {
 # Waits until the PostgreSQL instance accepts connections; returns 1 after the timeout or if it died.
 servers_pg_wait() {
     local deadline=$((SECONDS + ${OSIRIS_TEST_SERVER_TIMEOUT:-60}))
-    until "$OSIRIS_TEST_PG_BIN/pg_isready" -q -h "$OSIRIS_TEST_SERVERS_DIR/pg" -p "$OSIRIS_TEST_PG_PORT" -d postgres; do
+    until "$OSIRIS_TEST_PG_BIN/pg_isready" -q -h "$OSIRIS_TEST_SERVERS_DIR/pg" -p "$OSIRIS_TEST_PG_PORT" -U postgres -d postgres; do
         ((SECONDS < deadline)) || return 1
         sleep 0.1
     done
