@@ -22,10 +22,12 @@ setup:
 build: setup
 	scripts/build-release
 
-# The tests run the debug build; LinkageTests also checks the release tools of `make build`.
+# The tests run the debug build; LinkageTests also checks the release tools of `make build`. They run
+# against throwaway PostgreSQL and MariaDB servers that scripts/with-servers installs, starts on free
+# loopback ports and removes afterwards, whatever the tests do.
 test: setup build man-check
 	$(SWIFT) build
-	OSIRIS_RELEASE_BIN=$(CURDIR)/$(RELEASE_BIN) $(SWIFT) test
+	OSIRIS_RELEASE_BIN=$(CURDIR)/$(RELEASE_BIN) scripts/with-servers $(SWIFT) test
 
 # What CI would want on top of the tests: a fresh build of this package's code with warnings as errors.
 check: setup
@@ -36,7 +38,7 @@ check: setup
 # that plain tests only catch by luck. Slower (about 3x); its own build folder.
 tsan: setup
 	$(SWIFT) build --scratch-path .build-tsan --sanitize=thread
-	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" $(SWIFT) test --scratch-path .build-tsan --sanitize=thread
+	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" scripts/with-servers $(SWIFT) test --scratch-path .build-tsan --sanitize=thread
 
 install: build
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7
