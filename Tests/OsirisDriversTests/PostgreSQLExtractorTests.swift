@@ -1,0 +1,297 @@
+import Foundation
+import OML
+import OsirisCore
+import OsirisData
+@testable import OsirisDrivers
+import Testing
+
+/// The throwaway server of `scripts/with-servers`, when the tests run under it.
+enum TestPostgres {
+    static let environment = ProcessInfo.processInfo.environment
+    static var isAvailable: Bool { environment["OSIRIS_TEST_PG_URL"] != nil }
+
+    /// The server's connection as fields, with `overrides` merged over them.
+    static func connection(_ overrides: [String: JSONValue] = [:]) -> ResolvedConnection {
+        var fields: [String: JSONValue] = [
+            "host": .string(environment["OSIRIS_TEST_PG_HOST"] ?? "127.0.0.1"),
+            "port": .int(Int(environment["OSIRIS_TEST_PG_PORT"] ?? "5432") ?? 5432),
+            "database": .string(environment["OSIRIS_TEST_PG_DATABASE"] ?? "osiris_test"),
+            "user": .string(environment["OSIRIS_TEST_PG_USER"] ?? "osiris"),
+            "password": .string(environment["OSIRIS_TEST_PG_PASSWORD"] ?? ""),
+        ]
+        for (key, value) in overrides { fields[key] = value }
+        return ResolvedConnection(reference: "@pg.test", family: "postgres", fields: fields)
+    }
+
+    /// A table name no other test uses.
+    static func uniqueName(_ prefix: String) -> String {
+        prefix + "_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased()
+    }
+}
+
+/// A sink that cancels the run when the first batch arrives, like a SIGINT mid-stream.
+// unchecked: a driver sends from the one thread that runs it; tests read it after the driver returned.
+final class CancellingSink: BatchSink, @unchecked Sendable {
+    let token: CancellationToken
+    private(set) var batches = 0
+    init(token: CancellationToken) { self.token = token }
+    func start(schema: Schema) throws(StepError) {}
+    func send(_ batch: RecordBatch) throws(StepError) {
+        batches += 1
+        token.cancel()
+    }
+}
+
+/// Feeds one COPY text row to a parser.
+func append(_ row: String, _ parser: inout PostgreSQLCopyParser, _ builder: inout BatchBuilder) throws {
+    let bytes = Array(row.utf8)
+    let pointer = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 1)
+    defer { pointer.deallocate() }
+    pointer.copyBytes(from: bytes)
+    try parser.appendRow(UnsafeRawBufferPointer(pointer), to: &builder)
+}
+
+@Suite struct PostgreSQLTypesTests {
+    @Test func typeOIDsMapToLogicalTypes() {
+        let expected: [UInt32: LogicalType] = [
+            16: .bool, 20: .int64, 21: .int64, 23: .int64, 700: .float64, 701: .float64, 1700: .decimal, 25: .text,
+            1043: .text, 1042: .text, 19: .text, 1082: .date, 1083: .time, 1114: .timestamp, 1184: .timestamptz,
+            114: .json, 3802: .json, 2950: .uuid, 17: .bytes, 1186: .text,
+        ]
+        for (oid, type) in expected { #expect(PostgreSQLTypes.logicalType(oid: oid) == type, "oid \(oid)") }
+    }
+
+    @Test func numericModifierGivesPrecisionAndScale() {
+        // numeric(12,3): ((12 << 16) | 3) + 4
+        #expect(PostgreSQLTypes.numericPrecisionScale(modifier: (12 << 16 | 3) + 4) == (12, 3))
+        #expect(PostgreSQLTypes.numericPrecisionScale(modifier: -1) == (nil, nil))
+        #expect(PostgreSQLTypes.numericPrecisionScale(modifier: (5 << 16 | 0x7FE) + 4) == (5, nil))  // scale -2
+    }
+
+    @Test func sqlStatesAreClassified() {
+        #expect(PostgreSQLConnection.classify("40001") == .temporary)
+        #expect(PostgreSQLConnection.classify("40P01") == .temporary)
+        #expect(PostgreSQLConnection.classify("55P03") == .temporary)
+        #expect(PostgreSQLConnection.classify("57P01") == .connection)
+        #expect(PostgreSQLConnection.classify("08006") == .connection)
+        #expect(PostgreSQLConnection.classify("28P01") == .authentication)
+        #expect(PostgreSQLConnection.classify("28000") == .authentication)
+        #expect(PostgreSQLConnection.classify("57014") == .cancelled)
+        #expect(PostgreSQLConnection.classify("42P01") == .run)
+        #expect(StepError(PostgreSQLConnection.classify("40001"), "x").retryable)
+        #expect(!StepError(PostgreSQLConnection.classify("42601"), "x").retryable)
+    }
+
+    @Test func copyTextRowsAreParsed() throws {
+        let schema = Schema([
+            Field(name: "i", type: .int64), Field(name: "t", type: .text), Field(name: "b", type: .bytes),
+            Field(name: "z", type: .timestamptz), Field(name: "ok", type: .bool), Field(name: "f", type: .float64),
+        ])
+        var parser = PostgreSQLCopyParser(kinds: PostgreSQLTypes.kinds(schema))
+        var builder = BatchBuilder(schema: schema, capacity: 4)
+        let rows = [
+            "-9223372036854775808\ta\\tb\\nc\\\\d\\101\\x42\t\\\\x00ff0a\t2024-05-01 11:45:00.25+00\tt\t-1.5e-07\n",
+            "\\N\t\\N\t\\N\t\\N\t\\N\t\\N\n",
+            "7\t\t\\\\x\tinfinity\tf\tNaN\n",
+        ]
+        for row in rows { try append(row, &parser, &builder) }
+        let batch = builder.finish()
+        let cells = (0..<batch.count).map { row in batch.columns.map { $0.isNull(row) ? "NULL" : $0.string(row) } }
+        #expect(cells == [
+            ["-9223372036854775808", "a\tb\nc\\dAB", "\\x00ff0a", "2024-05-01T11:45:00.25+00:00", "true", "-1.5e-07"],
+            ["NULL", "NULL", "NULL", "NULL", "NULL", "NULL"],
+            ["7", "", "\\x", "infinity", "false", "nan"],
+        ])
+        #expect(batch.schema == schema)
+    }
+
+    @Test func wrongFieldCountIsAnInternalError() {
+        var parser = PostgreSQLCopyParser(kinds: [.int64, .verbatim])
+        var builder = BatchBuilder(schema: Schema([Field(name: "a", type: .int64), Field(name: "b", type: .text)]))
+        let error = #expect(throws: StepError.self) { try append("1\n", &parser, &builder) }
+        #expect(error?.code == .internalError)
+    }
+
+    @Test func connectionParametersComeFromFieldsOrURL() throws {
+        let fields: [String: JSONValue] = ["dsn": "postgres://ann:s%40cret@db.example:6543/shop?sslmode=require", "port": 7000]
+        let pairs = try PostgreSQLConnection.parameters(fields)
+        let byKey = Dictionary(pairs, uniquingKeysWith: { first, _ in first })
+        #expect(byKey["host"] == "db.example")
+        #expect(byKey["port"] == "7000")  // a field written out wins over the URL
+        #expect(byKey["user"] == "ann")
+        #expect(byKey["password"] == "s@cret")
+        #expect(byKey["dbname"] == "shop")
+        #expect(byKey["sslmode"] == "require")
+        #expect(byKey["connect_timeout"] == "10")
+        #expect(pairs.count == byKey.count)
+    }
+
+    @Test func tableConfigBuildsQuotedSelect() throws {
+        let folder = temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let config: JSONValue = [
+            "table": "orders", "schema": "sales", "columns": ["id", "we\"ird"], "where": "id > 3", "limit": 5,
+        ]
+        let step = context("postgres.extractor", mode: "extract", config: config, folder: folder)
+        #expect(try PostgreSQLExtractor.query(step) == #"SELECT "id", "we""ird" FROM "sales"."orders" WHERE (id > 3) LIMIT 5"#)
+        let supabase: JSONValue = [
+            "table": "orders", "select": "id, total", "filter": ["status": "eq.paid", "note": "is.null"], "order": "created_at.desc",
+            "limit": 10, "offset": 20,
+        ]
+        let supabaseStep = context("supabase.extractor", mode: "extract", config: supabase, folder: folder)
+        let built = try PostgreSQLExtractor.query(supabaseStep)
+        #expect(built == """
+            SELECT "id", "total" FROM "orders" WHERE "note" IS NULL AND "status" = 'paid' \
+            ORDER BY "created_at" DESC LIMIT 10 OFFSET 20
+            """)
+        let query = context("postgres.extractor", mode: "extract", config: ["query": "SELECT 1;  \n"], folder: folder)
+        #expect(try PostgreSQLExtractor.query(query) == "SELECT 1")
+    }
+}
+
+@Suite(.enabled(if: TestPostgres.isAvailable, "needs OSIRIS_TEST_PG_URL (run under scripts/with-servers)"))
+final class PostgreSQLExtractorTests {
+    let folder = temporaryFolder()
+    deinit { try? FileManager.default.removeItem(at: folder) }
+
+    func step(_ config: JSONValue, connection: ResolvedConnection = TestPostgres.connection(),
+              cancellation: CancellationToken = CancellationToken(), masker: SecretMasker = SecretMasker()) -> StepContext {
+        var step = context("postgres.extractor", mode: "extract", config: config, folder: folder)
+        step.connection = connection
+        step.cancellation = cancellation
+        step.masker = masker
+        return step
+    }
+
+    func extract(_ config: JSONValue, connection: ResolvedConnection = TestPostgres.connection(),
+                 masker: SecretMasker = SecretMasker()) throws(StepError) -> CollectingSink {
+        let sink = CollectingSink()
+        try PostgreSQLExtractor().extract(step(config, connection: connection, masker: masker), output: sink)
+        return sink
+    }
+
+    func admin() throws -> PostgreSQLConnection { try PostgreSQLConnection(TestPostgres.connection(), masker: SecretMasker()) }
+
+    @Test func everyTypeArrivesExactly() throws {
+        let table = TestPostgres.uniqueName("pg_types")
+        let database = try admin()
+        defer { try? database.execute("DROP TABLE IF EXISTS \(table)") }
+        try database.execute("""
+            SET TimeZone = 'Europe/Prague';
+            CREATE TABLE \(table) (
+              id int4 NOT NULL, small int2, big int8, r float4, d float8, n numeric(20,4), u numeric, t text,
+              v varchar(20), c char(3), ok bool, day date, at time, ts timestamp, tz timestamptz, j json, jb jsonb,
+              id2 uuid, raw bytea, span interval);
+            INSERT INTO \(table) VALUES
+              (1, -32768, 9223372036854775807, 1.5, 0.1, 12345678901234.5000, 0.000000000000000000001,
+               E'tab\\there\\nnew ''q'' "dq" \\\\ back', 'žluťoučký 🐎', 'ab', true, '2024-02-29', '13:45:00.25',
+               '2024-05-01 13:45:00.123456', '2024-05-01 13:45:00+02', '{"a": [1, 2]}', '{"b": 1, "a": null}',
+               'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '\\x00ff0a5c09', '1 day 02:00:00'),
+              (2, NULL, -9223372036854775808, NULL, -1e308, -0.0001, NULL, '', NULL, NULL, false, NULL, NULL,
+               NULL, '1999-12-31 23:59:59.5-08', NULL, NULL, NULL, '\\x', NULL),
+              (3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+               NULL, NULL, NULL);
+            """)
+        let progress = RecordingProgress()
+        var context = step(["table": .string(table), "where": "id < 10"])
+        context.progress = progress
+        let sink = CollectingSink()
+        try PostgreSQLExtractor().extract(context, output: sink)
+        let schema = try #require(sink.schema)
+        #expect(schema.fields.map(\.type) == [
+            .int64, .int64, .int64, .float64, .float64, .decimal, .decimal, .text, .text, .text, .bool, .date, .time,
+            .timestamp, .timestamptz, .json, .json, .uuid, .bytes, .text,
+        ])
+        #expect(schema.fields[5].precision == 20 && schema.fields[5].scale == 4)
+        #expect(schema.fields[6].precision == nil && schema.fields[6].scale == nil)
+        #expect(schema.names.first == "id" && schema.names.last == "span")
+        let rows = sink.rows.sorted { $0[0] < $1[0] }
+        #expect(rows == [
+            ["1", "-32768", "9223372036854775807", "1.5", "0.1", "12345678901234.5000", "0.000000000000000000001",
+             "tab\there\nnew 'q' \"dq\" \\ back", "žluťoučký 🐎", "ab ", "true", "2024-02-29", "13:45:00.25",
+             "2024-05-01 13:45:00.123456", "2024-05-01T11:45:00+00:00", "{\"a\": [1, 2]}", "{\"a\": null, \"b\": 1}",
+             "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "\\x00ff0a5c09", "1 day 02:00:00"],
+            ["2", "NULL", "-9223372036854775808", "NULL", "-1e+308", "-0.0001", "NULL", "", "NULL", "NULL", "false",
+             "NULL", "NULL", "NULL", "2000-01-01T07:59:59.5+00:00", "NULL", "NULL", "NULL", "\\x", "NULL"],
+            ["3"] + Array(repeating: "NULL", count: 19),
+        ])
+        #expect(progress.rowsRead == 3)
+    }
+
+    @Test func queryWithSearchPathAndEmptyResultDeclaresSchema() throws {
+        let schemaName = TestPostgres.uniqueName("s")
+        let database = try admin()
+        defer { try? database.execute("DROP SCHEMA IF EXISTS \(schemaName) CASCADE") }
+        try database.execute("CREATE SCHEMA \(schemaName); CREATE TABLE \(schemaName).items (id int8, price numeric(8,2))")
+        let sink = try extract(["query": "SELECT id, price, id FROM items;"],
+                               connection: TestPostgres.connection(["schema": .string(schemaName)]))
+        #expect(sink.schema == Schema([
+            Field(name: "id", type: .int64), Field(name: "price", type: .decimal, precision: 8, scale: 2),
+            Field(name: "id_2", type: .int64),
+        ]))
+        #expect(sink.batches.isEmpty)
+    }
+
+    @Test func twoHundredThousandRowsStreamInBatches() throws {
+        let progress = RecordingProgress()
+        var context = step(["query": "SELECT g AS id, md5(g::text) AS h FROM generate_series(1, 200000) AS g"])
+        context.progress = progress
+        let sink = CollectingSink()
+        try PostgreSQLExtractor().extract(context, output: sink)
+        #expect(sink.batches.map(\.count) == [65_536, 65_536, 65_536, 3_392])
+        #expect(progress.rowsRead == 200_000)
+        let last = try #require(sink.batches.last)
+        #expect(last.columns[0].int64(last.count - 1) == 200_000)
+        #expect(last.columns[1].string(last.count - 1).utf8.count == 32)
+    }
+
+    @Test func wrongPasswordIsAuthenticationWithoutThePassword() throws {
+        let wrong = "not-the-pw-\(UUID().uuidString)"
+        let masker = SecretMasker()
+        let error = #expect(throws: StepError.self) {
+            try self.extract(["query": "SELECT 1"], connection: TestPostgres.connection(["password": .string(wrong)]), masker: masker)
+        }
+        #expect(error?.code == .authentication)
+        #expect(error?.exitStatus.rawValue == 77)
+        #expect(error?.message.contains("password authentication failed") == true)
+        #expect(error.map { !$0.description.contains(wrong) } == true)
+    }
+
+    @Test func unreachablePortIsConnection() throws {
+        let error = #expect(throws: StepError.self) {
+            try self.extract(["query": "SELECT 1"], connection: TestPostgres.connection(["port": 1, "connect_timeout": 3]))
+        }
+        #expect(error?.code == .connection)
+        #expect(error?.exitStatus.rawValue == 69)
+        #expect(error?.retryable == true)
+        #expect(error?.message.contains("Connection refused") == true)
+    }
+
+    @Test func badQueryIsARunErrorWithTheServerMessage() throws {
+        let error = #expect(throws: StepError.self) { try self.extract(["query": "SELECT nope FROM no_such_table_xyz"]) }
+        #expect(error?.code == .run)
+        #expect(error?.exitStatus.rawValue == 1)
+        #expect(error?.message == "PostgreSQL error 42P01: relation \"no_such_table_xyz\" does not exist")
+    }
+
+    @Test func writesAreRefusedInTheReadOnlyTransaction() throws {
+        let table = TestPostgres.uniqueName("pg_ro")
+        let database = try admin()
+        defer { try? database.execute("DROP TABLE IF EXISTS \(table)") }
+        try database.execute("CREATE TABLE \(table) (id int4)")
+        let error = #expect(throws: StepError.self) {
+            try self.extract(["query": .string("WITH x AS (INSERT INTO \(table) VALUES (1) RETURNING id) SELECT * FROM x")])
+        }
+        #expect(error?.code == .run)
+        #expect(error?.message.hasPrefix("PostgreSQL error 25006:") == true)
+    }
+
+    @Test func cancellationStopsTheStream() throws {
+        let token = CancellationToken()
+        let sink = CancellingSink(token: token)
+        let context = step(["query": "SELECT g FROM generate_series(1, 5000000) AS g"], cancellation: token)
+        let error = #expect(throws: StepError.self) { try PostgreSQLExtractor().extract(context, output: sink) }
+        #expect(error?.code == .cancelled)
+        #expect(sink.batches == 1)
+    }
+}
