@@ -5,30 +5,6 @@ import OsirisData
 @testable import OsirisDrivers
 import Testing
 
-/// The throwaway server of `scripts/with-servers`, when the tests run under it.
-enum TestPostgres {
-    static let environment = ProcessInfo.processInfo.environment
-    static var isAvailable: Bool { environment["OSIRIS_TEST_PG_URL"] != nil }
-
-    /// The server's connection as fields, with `overrides` merged over them.
-    static func connection(_ overrides: [String: JSONValue] = [:]) -> ResolvedConnection {
-        var fields: [String: JSONValue] = [
-            "host": .string(environment["OSIRIS_TEST_PG_HOST"] ?? "127.0.0.1"),
-            "port": .int(Int(environment["OSIRIS_TEST_PG_PORT"] ?? "5432") ?? 5432),
-            "database": .string(environment["OSIRIS_TEST_PG_DATABASE"] ?? "osiris_test"),
-            "user": .string(environment["OSIRIS_TEST_PG_USER"] ?? "osiris"),
-            "password": .string(environment["OSIRIS_TEST_PG_PASSWORD"] ?? ""),
-        ]
-        for (key, value) in overrides { fields[key] = value }
-        return ResolvedConnection(reference: "@pg.test", family: "postgres", fields: fields)
-    }
-
-    /// A table name no other test uses.
-    static func uniqueName(_ prefix: String) -> String {
-        prefix + "_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased()
-    }
-}
-
 /// A sink that cancels the run when the first batch arrives, like a SIGINT mid-stream.
 // unchecked: a driver sends from the one thread that runs it; tests read it after the driver returned.
 final class CancellingSink: BatchSink, @unchecked Sendable {
@@ -42,90 +18,7 @@ final class CancellingSink: BatchSink, @unchecked Sendable {
     }
 }
 
-/// Feeds one COPY text row to a parser.
-func append(_ row: String, _ parser: inout PostgreSQLCopyParser, _ builder: inout BatchBuilder) throws {
-    let bytes = Array(row.utf8)
-    let pointer = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 1)
-    defer { pointer.deallocate() }
-    pointer.copyBytes(from: bytes)
-    try parser.appendRow(UnsafeRawBufferPointer(pointer), to: &builder)
-}
-
-@Suite struct PostgreSQLTypesTests {
-    @Test func typeOIDsMapToLogicalTypes() {
-        let expected: [UInt32: LogicalType] = [
-            16: .bool, 20: .int64, 21: .int64, 23: .int64, 700: .float64, 701: .float64, 1700: .decimal, 25: .text,
-            1043: .text, 1042: .text, 19: .text, 1082: .date, 1083: .time, 1114: .timestamp, 1184: .timestamptz,
-            114: .json, 3802: .json, 2950: .uuid, 17: .bytes, 1186: .text,
-        ]
-        for (oid, type) in expected { #expect(PostgreSQLTypes.logicalType(oid: oid) == type, "oid \(oid)") }
-    }
-
-    @Test func numericModifierGivesPrecisionAndScale() {
-        // numeric(12,3): ((12 << 16) | 3) + 4
-        #expect(PostgreSQLTypes.numericPrecisionScale(modifier: (12 << 16 | 3) + 4) == (12, 3))
-        #expect(PostgreSQLTypes.numericPrecisionScale(modifier: -1) == (nil, nil))
-        #expect(PostgreSQLTypes.numericPrecisionScale(modifier: (5 << 16 | 0x7FE) + 4) == (5, nil))  // scale -2
-    }
-
-    @Test func sqlStatesAreClassified() {
-        #expect(PostgreSQLConnection.classify("40001") == .temporary)
-        #expect(PostgreSQLConnection.classify("40P01") == .temporary)
-        #expect(PostgreSQLConnection.classify("55P03") == .temporary)
-        #expect(PostgreSQLConnection.classify("57P01") == .connection)
-        #expect(PostgreSQLConnection.classify("08006") == .connection)
-        #expect(PostgreSQLConnection.classify("28P01") == .authentication)
-        #expect(PostgreSQLConnection.classify("28000") == .authentication)
-        #expect(PostgreSQLConnection.classify("57014") == .cancelled)
-        #expect(PostgreSQLConnection.classify("42P01") == .run)
-        #expect(StepError(PostgreSQLConnection.classify("40001"), "x").retryable)
-        #expect(!StepError(PostgreSQLConnection.classify("42601"), "x").retryable)
-    }
-
-    @Test func copyTextRowsAreParsed() throws {
-        let schema = Schema([
-            Field(name: "i", type: .int64), Field(name: "t", type: .text), Field(name: "b", type: .bytes),
-            Field(name: "z", type: .timestamptz), Field(name: "ok", type: .bool), Field(name: "f", type: .float64),
-        ])
-        var parser = PostgreSQLCopyParser(kinds: PostgreSQLTypes.kinds(schema))
-        var builder = BatchBuilder(schema: schema, capacity: 4)
-        let rows = [
-            "-9223372036854775808\ta\\tb\\nc\\\\d\\101\\x42\t\\\\x00ff0a\t2024-05-01 11:45:00.25+00\tt\t-1.5e-07\n",
-            "\\N\t\\N\t\\N\t\\N\t\\N\t\\N\n",
-            "7\t\t\\\\x\tinfinity\tf\tNaN\n",
-        ]
-        for row in rows { try append(row, &parser, &builder) }
-        let batch = builder.finish()
-        let cells = (0..<batch.count).map { row in batch.columns.map { $0.isNull(row) ? "NULL" : $0.string(row) } }
-        #expect(cells == [
-            ["-9223372036854775808", "a\tb\nc\\dAB", "\\x00ff0a", "2024-05-01T11:45:00.25+00:00", "true", "-1.5e-07"],
-            ["NULL", "NULL", "NULL", "NULL", "NULL", "NULL"],
-            ["7", "", "\\x", "infinity", "false", "nan"],
-        ])
-        #expect(batch.schema == schema)
-    }
-
-    @Test func wrongFieldCountIsAnInternalError() {
-        var parser = PostgreSQLCopyParser(kinds: [.int64, .verbatim])
-        var builder = BatchBuilder(schema: Schema([Field(name: "a", type: .int64), Field(name: "b", type: .text)]))
-        let error = #expect(throws: StepError.self) { try append("1\n", &parser, &builder) }
-        #expect(error?.code == .internalError)
-    }
-
-    @Test func connectionParametersComeFromFieldsOrURL() throws {
-        let fields: [String: JSONValue] = ["dsn": "postgres://ann:s%40cret@db.example:6543/shop?sslmode=require", "port": 7000]
-        let pairs = try PostgreSQLConnection.parameters(fields)
-        let byKey = Dictionary(pairs, uniquingKeysWith: { first, _ in first })
-        #expect(byKey["host"] == "db.example")
-        #expect(byKey["port"] == "7000")  // a field written out wins over the URL
-        #expect(byKey["user"] == "ann")
-        #expect(byKey["password"] == "s@cret")
-        #expect(byKey["dbname"] == "shop")
-        #expect(byKey["sslmode"] == "require")
-        #expect(byKey["connect_timeout"] == "10")
-        #expect(pairs.count == byKey.count)
-    }
-
+@Suite struct PostgreSQLExtractorQueryTests {
     @Test func tableConfigBuildsQuotedSelect() throws {
         let folder = temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -243,28 +136,6 @@ final class PostgreSQLExtractorTests {
         let last = try #require(sink.batches.last)
         #expect(last.columns[0].int64(last.count - 1) == 200_000)
         #expect(last.columns[1].string(last.count - 1).utf8.count == 32)
-    }
-
-    @Test func wrongPasswordIsAuthenticationWithoutThePassword() throws {
-        let wrong = "not-the-pw-\(UUID().uuidString)"
-        let masker = SecretMasker()
-        let error = #expect(throws: StepError.self) {
-            try self.extract(["query": "SELECT 1"], connection: TestPostgres.connection(["password": .string(wrong)]), masker: masker)
-        }
-        #expect(error?.code == .authentication)
-        #expect(error?.exitStatus.rawValue == 77)
-        #expect(error?.message.contains("password authentication failed") == true)
-        #expect(error.map { !$0.description.contains(wrong) } == true)
-    }
-
-    @Test func unreachablePortIsConnection() throws {
-        let error = #expect(throws: StepError.self) {
-            try self.extract(["query": "SELECT 1"], connection: TestPostgres.connection(["port": 1, "connect_timeout": 3]))
-        }
-        #expect(error?.code == .connection)
-        #expect(error?.exitStatus.rawValue == 69)
-        #expect(error?.retryable == true)
-        #expect(error?.message.contains("Connection refused") == true)
     }
 
     @Test func badQueryIsARunErrorWithTheServerMessage() throws {

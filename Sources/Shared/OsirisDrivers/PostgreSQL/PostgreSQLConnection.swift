@@ -191,14 +191,14 @@ final class PostgreSQLConnection: @unchecked Sendable {
         return StepError(Self.classify(state), "PostgreSQL error \(state): " + masker.mask(message))
     }
 
-    /// The class of a SQLSTATE: serialization failure, deadlock, lock not available → TEMPORARY;
-    /// connection exceptions (08xxx) and server shutdown (57P01–57P03) → CONNECTION; invalid
-    /// authorization (28xxx) → AUTH; query cancelled (57014) → CANCELLED; anything else → RUN.
+    /// The class of a SQLSTATE: serialization failure, deadlock, lock not available, a statement
+    /// timeout or cancel (57014) → TEMPORARY; connection exceptions (08xxx) and server shutdown
+    /// (57P01–57P03) → CONNECTION; invalid authorization (28xxx) → AUTH; anything else → RUN. (A
+    /// query cancelled because the run was interrupted is the caller's to report as CANCELLED.)
     static func classify(_ state: String) -> StepError.Code {
         switch state {
-        case "40001", "40P01", "55P03": .temporary
+        case "40001", "40P01", "55P03", "57014": .temporary
         case "57P01", "57P02", "57P03": .connection
-        case "57014": .cancelled
         case _ where state.hasPrefix("08"): .connection
         case _ where state.hasPrefix("28"): .authentication
         default: .run
