@@ -125,6 +125,12 @@ final class PostgreSQLExtractorTests {
         #expect(sink.batches.isEmpty)
     }
 
+    @Test func aQueryEndingInACommentRuns() throws {
+        let sink = try extract(["query": "SELECT 1::int2 AS one, 'a\\b' AS two -- a comment"])
+        #expect(sink.rows == [["1", "a\\b"]])
+        #expect(sink.schema?.fields.map(\.type) == [.int64, .text])
+    }
+
     @Test func twoHundredThousandRowsStreamInBatches() throws {
         let progress = RecordingProgress()
         var context = step(["query": "SELECT g AS id, md5(g::text) AS h FROM generate_series(1, 200000) AS g"])

@@ -136,7 +136,8 @@ final class PostgreSQLConnection: @unchecked Sendable {
     /// Runs `COPY (query) TO STDOUT` and hands every data row, as the COPY text format gives it
     /// (ending in a newline), to `row`; libpq holds one row at a time, so memory stays flat.
     func copyOut(_ query: String, row: (UnsafeRawBufferPointer) throws(StepError) -> Void) throws(StepError) {
-        let started = PQexec(handle, "COPY (" + query + ") TO STDOUT")
+        // The line break ends a `--` comment the query may end with.
+        let started = PQexec(handle, "COPY (" + query + "\n) TO STDOUT")
         let status = PQresultStatus(started)
         guard status == PGRES_COPY_OUT else {
             defer { PQclear(started) }

@@ -14,6 +14,7 @@ struct PostgreSQLExtractor: Extractor {
             throw StepError(.configuration, "step '\(context.step.id)' needs a PostgreSQL connection")
         }
         let query = try Self.query(context)
+        try context.cancellation.check()
         let connection = try PostgreSQLConnection(resolved, masker: context.masker)
         let key = context.cancellation.onCancel { connection.cancel() }
         defer { context.cancellation.remove(key) }
