@@ -14,6 +14,8 @@ public struct DriverRegistry: Sendable {
             "sqlite.extractor": .extractor(SQLiteExtractor()),
             "sqlite.writer": .writer(SQLiteWriter()),
             "sqlite.processor": .processor(SQLiteProcessor()),
+            "postgres.extractor": .extractor(PostgreSQLExtractor()),
+            "supabase.extractor": .extractor(PostgreSQLExtractor()),
         ]
         discoverers = ["sqlite": SQLiteDiscoverer()]
     }
