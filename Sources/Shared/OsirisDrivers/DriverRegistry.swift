@@ -14,6 +14,7 @@ public struct DriverRegistry: Sendable {
             "sqlite.extractor": .extractor(SQLiteExtractor()),
             "sqlite.writer": .writer(SQLiteWriter()),
             "sqlite.processor": .processor(SQLiteProcessor()),
+            "mysql.extractor": .extractor(MySQLExtractor()),
         ]
         discoverers = ["sqlite": SQLiteDiscoverer()]
     }

@@ -1,0 +1,215 @@
+import Foundation
+import OML
+import OsirisCore
+import OsirisData
+@testable import OsirisDrivers
+import Synchronization
+import Testing
+
+/// The MariaDB server of `scripts/with-servers`, when the tests run under it.
+enum TestMariaDB {
+    static let environment = ProcessInfo.processInfo.environment
+    static let available = environment["OSIRIS_TEST_MYSQL_URL"] != nil
+
+    /// The test server's connection, with `overrides` over its fields.
+    static func connection(_ overrides: [String: JSONValue] = [:]) -> ResolvedConnection {
+        var fields: [String: JSONValue] = [
+            "host": .string(environment["OSIRIS_TEST_MYSQL_HOST"] ?? "127.0.0.1"),
+            "port": .int(Int(environment["OSIRIS_TEST_MYSQL_PORT"] ?? "") ?? 3306),
+            "user": .string(environment["OSIRIS_TEST_MYSQL_USER"] ?? "osiris"),
+            "password": .string(environment["OSIRIS_TEST_MYSQL_PASSWORD"] ?? ""),
+            "database": .string(environment["OSIRIS_TEST_MYSQL_DATABASE"] ?? "osiris_test"),
+        ]
+        for (key, value) in overrides { fields[key] = value }
+        return ResolvedConnection(reference: "@mysql.test", family: "mysql", fields: fields)
+    }
+
+    /// Runs statements on the test server (a writable connection).
+    static func run(_ statements: [String]) throws {
+        let connection = try MySQLConnection(connection(), masker: SecretMasker())
+        for sql in statements { try connection.execute(sql) }
+    }
+}
+
+@Suite struct MySQLConnectionTests {
+    @Test func errorNumbersAreClassified() {
+        #expect(MySQLConnection.code(forErrorNumber: 1213) == .temporary)
+        #expect(MySQLConnection.code(forErrorNumber: 1205) == .temporary)
+        #expect(MySQLConnection.code(forErrorNumber: 2006) == .connection)
+        #expect(MySQLConnection.code(forErrorNumber: 2013) == .connection)
+        #expect(MySQLConnection.code(forErrorNumber: 2002) == .connection)
+        #expect(MySQLConnection.code(forErrorNumber: 2003) == .connection)
+        #expect(MySQLConnection.code(forErrorNumber: 2005) == .connection)
+        #expect(MySQLConnection.code(forErrorNumber: 1045) == .authentication)
+        #expect(MySQLConnection.code(forErrorNumber: 1064) == .run)
+        #expect(StepError(MySQLConnection.code(forErrorNumber: 1213), "x").retryable)
+        #expect(StepError(MySQLConnection.code(forErrorNumber: 2013), "x").retryable)
+        #expect(!StepError(MySQLConnection.code(forErrorNumber: 1064), "x").retryable)
+    }
+
+    @Test func badSSLModeIsAConfigurationError() {
+        #expect {
+            _ = try MySQLConnection(TestMariaDB.connection(["ssl_mode": "sometimes"]), masker: SecretMasker())
+        } throws: { ($0 as? StepError)?.exitStatus == .configuration }
+    }
+
+    @Test(.enabled(if: TestMariaDB.available)) func wrongPasswordIsAuthenticationWithoutThePassword() throws {
+        let masker = SecretMasker()
+        let password = "wrong-secret-Pw-4711"
+        masker.register(password)
+        let error = try #require(throws: StepError.self) {
+            _ = try MySQLConnection(TestMariaDB.connection(["password": .string(password)]), masker: masker)
+        }
+        #expect(error.code == .authentication)
+        #expect(error.exitStatus.rawValue == 77)
+        #expect(error.message.contains("1045"))
+        #expect(!error.description.contains(password))
+    }
+
+    @Test(.enabled(if: TestMariaDB.available)) func unreachablePortIsAConnectionError() throws {
+        let error = try #require(throws: StepError.self) {
+            _ = try MySQLConnection(TestMariaDB.connection(["port": 1, "connect_timeout": 2]), masker: SecretMasker())
+        }
+        #expect(error.code == .connection)
+        #expect(error.exitStatus.rawValue == 69)
+        #expect(error.retryable)
+    }
+
+    @Test(.enabled(if: TestMariaDB.available)) func connectsWithTheFieldsOfAURL() throws {
+        let url = try #require(TestMariaDB.environment["OSIRIS_TEST_MYSQL_URL"])
+        let parsed = try #require(try ConnectionURL.parse(url))
+        let connection = try MySQLConnection(ResolvedConnection(reference: "url", family: "mysql", fields: parsed.fields), masker: SecretMasker())
+        #expect(connection.threadID > 0)
+    }
+}
+
+@Suite struct MySQLExtractorTests {
+    func extract(_ config: JSONValue, connection: ResolvedConnection = TestMariaDB.connection(),
+                 cancellation: CancellationToken = CancellationToken()) throws(StepError) -> CollectingSink {
+        let sink = CollectingSink()
+        let context = StepContext(
+            step: ManifestStep(id: "step", component: "mysql.extractor", mode: .extract, needs: [], connection: nil, config: config,
+                               retry: RetryPolicy(attempts: 1, backoffMilliseconds: 0)),
+            connection: connection, cancellation: cancellation, progress: RecordingProgress(),
+            temporaryDirectory: NSTemporaryDirectory(), memoryBudget: 64 << 20, masker: SecretMasker())
+        try MySQLExtractor().extract(context, output: sink)
+        return sink
+    }
+
+    @Test func tableConfigBuildsTheSelect() throws {
+        func sql(_ config: JSONValue) throws -> String {
+            let context = StepContext(
+                step: ManifestStep(id: "s", component: "mysql.extractor", mode: .extract, needs: [], connection: nil, config: config,
+                                   retry: RetryPolicy(attempts: 1, backoffMilliseconds: 0)),
+                connection: nil, cancellation: CancellationToken(), progress: RecordingProgress(),
+                temporaryDirectory: NSTemporaryDirectory(), memoryBudget: 1 << 20, masker: SecretMasker())
+            return try MySQLExtractor.query(context)
+        }
+        #expect(try sql(["table": "movies"]) == "SELECT * FROM `movies`")
+        #expect(try sql(["table": "re`views", "schema": "db", "columns": ["id", "rating"], "where": "rating > 3", "limit": 10, "offset": 20])
+            == "SELECT `id`, `rating` FROM `db`.`re``views` WHERE rating > 3 LIMIT 10 OFFSET 20")
+        #expect(try sql(["table": "db.t", "offset": 5]) == "SELECT * FROM `db`.`t` LIMIT 18446744073709551615 OFFSET 5")
+        #expect(try sql(["query": "SELECT 1", "table": "ignored"]) == "SELECT 1")
+    }
+
+    @Test(.enabled(if: TestMariaDB.available)) func everyTypeExactly() throws {
+        try TestMariaDB.run([
+            "DROP TABLE IF EXISTS ext_types",
+            """
+            CREATE TABLE ext_types (id INT NOT NULL PRIMARY KEY, flag TINYINT(1), small SMALLINT UNSIGNED, big BIGINT,
+              ubig BIGINT UNSIGNED, amount DECIMAL(12,3), uamount DECIMAL(5,2) UNSIGNED, ratio DOUBLE, name VARCHAR(50),
+              body TEXT, bin VARBINARY(10), data BLOB, bits BIT(8), day DATE, clock TIME(3), moment DATETIME(6),
+              stamp TIMESTAMP NULL DEFAULT NULL, doc JSON, kind ENUM('a','b'), yr YEAR, ident UUID)
+            """,
+            "SET time_zone = '+02:00'",
+            """
+            INSERT INTO ext_types VALUES
+            (1, 1, 65535, -9223372036854775808, 18446744073709551615, -123456789.125, 999.99, 0.1,
+             'it''s "quoted"', 'tab\there\nnew line, ünïcødé ✓', X'00FF10', X'DEADBEEF', b'10100101', '2024-02-29',
+             '13:45:00.250', '2024-05-01 13:45:00.123456', '2024-05-01 12:00:00', '{"a": [1, 2]}', 'b', 2024,
+             '8f14e45f-ceea-467f-a0e6-7b3e9a1c2d3f'),
+            (2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+            (3, 0, 0, 9223372036854775807, 0, 0.500, 0.00, -2.5e-300, '', '', X'', X'', b'0', '1970-01-01', '-01:00:00',
+             '1999-12-31 23:59:59', '2038-01-19 05:14:07', 'null', 'a', 1901, '00000000-0000-0000-0000-000000000000')
+            """,
+        ])
+        let sink = try extract(["query": "SELECT * FROM ext_types ORDER BY id"])
+        let schema = try #require(sink.schema)
+        #expect(schema.fields.map(\.type) == [
+            .int64, .int64, .int64, .int64, .decimal, .decimal, .decimal, .float64, .text, .text, .bytes, .bytes, .bytes,
+            .date, .time, .timestamp, .timestamptz, .json, .text, .int64, .uuid,
+        ])
+        #expect(schema.fields[0].nullable == false)
+        #expect(schema.fields[1].nullable == true)
+        #expect(schema.fields[4].precision == 20 && schema.fields[4].scale == 0)
+        #expect(schema.fields[5].precision == 12 && schema.fields[5].scale == 3)
+        #expect(schema.fields[6].precision == 5 && schema.fields[6].scale == 2)
+        #expect(sink.rows == [
+            ["1", "1", "65535", "-9223372036854775808", "18446744073709551615", "-123456789.125", "999.99", "0.1",
+             "it's \"quoted\"", "tab\there\nnew line, ünïcødé ✓", "\\x00ff10", "\\xdeadbeef", "\\xa5", "2024-02-29",
+             "13:45:00.250", "2024-05-01 13:45:00.123456", "2024-05-01 10:00:00+00:00", "{\"a\": [1, 2]}", "b", "2024",
+             "8f14e45f-ceea-467f-a0e6-7b3e9a1c2d3f"],
+            ["2", "NULL", "NULL", "NULL", "NULL", "NULL", "NULL", "NULL", "NULL", "NULL", "NULL", "NULL", "NULL", "NULL",
+             "NULL", "NULL", "NULL", "NULL", "NULL", "NULL", "NULL"],
+            ["3", "0", "0", "9223372036854775807", "0", "0.500", "0.00", "-2.5e-300", "", "", "\\x", "\\x", "\\x00",
+             "1970-01-01", "-01:00:00.000", "1999-12-31 23:59:59.000000", "2038-01-19 03:14:07+00:00", "null", "a", "1901",
+             "00000000-0000-0000-0000-000000000000"],
+        ])
+    }
+
+    @Test(.enabled(if: TestMariaDB.available)) func tableWithColumnsWhereLimitOffset() throws {
+        try TestMariaDB.run([
+            "DROP TABLE IF EXISTS ext_page",
+            "CREATE TABLE ext_page (id INT NOT NULL PRIMARY KEY, label VARCHAR(10))",
+            "INSERT INTO ext_page SELECT seq, CONCAT('r', seq) FROM seq_1_to_20",
+        ])
+        let sink = try extract(["table": "ext_page", "columns": ["label", "id"], "where": "id % 2 = 0", "limit": 3, "offset": 1])
+        #expect(sink.schema?.names == ["label", "id"])
+        #expect(sink.rows == [["r4", "4"], ["r6", "6"], ["r8", "8"]])
+    }
+
+    @Test(.enabled(if: TestMariaDB.available)) func largeExtractStreamsInSeveralBatches() throws {
+        let sink = try extract(["query": "SELECT CAST(seq AS SIGNED) AS n, CONCAT('row ', seq) AS label FROM seq_1_to_200000"])
+        #expect(sink.schema?.fields.map(\.type) == [.int64, .text])
+        #expect(sink.batches.map(\.count) == [65_536, 65_536, 65_536, 3_392])
+        var sum: Int64 = 0
+        for batch in sink.batches {
+            for row in 0..<batch.count { sum += batch.columns[0].int64(row) }
+        }
+        #expect(sum == 200_000 * 200_001 / 2)
+        let last = try #require(sink.batches.last)
+        #expect(last.columns[1].string(last.count - 1) == "row 200000")
+    }
+
+    @Test(.enabled(if: TestMariaDB.available)) func badSQLIsARunErrorWithTheServersMessage() throws {
+        let error = try #require(throws: StepError.self) { _ = try extract(["query": "SELEC 1"]) }
+        #expect(error.code == .run)
+        #expect(error.exitStatus.rawValue == 1)
+        #expect(error.message.contains("1064"))
+        #expect(error.message.contains("You have an error in your SQL syntax"))
+    }
+
+    @Test(.enabled(if: TestMariaDB.available)) func writesAreRefusedInTheReadOnlyTransaction() throws {
+        try TestMariaDB.run(["DROP TABLE IF EXISTS ext_ro", "CREATE TABLE ext_ro (id INT)"])
+        let error = try #require(throws: StepError.self) { _ = try extract(["query": "INSERT INTO ext_ro VALUES (1)"]) }
+        #expect(error.code == .run)
+        #expect(error.message.contains("1792"))
+    }
+
+    @Test(.enabled(if: TestMariaDB.available)) func wrongPasswordFailsTheStepWith77() throws {
+        let error = try #require(throws: StepError.self) {
+            _ = try extract(["query": "SELECT 1"], connection: TestMariaDB.connection(["password": "not-the-password"]))
+        }
+        #expect(error.exitStatus.rawValue == 77)
+    }
+
+    @Test(.enabled(if: TestMariaDB.available)) func cancellationKillsTheRunningQuery() throws {
+        let token = CancellationToken()
+        let started = ContinuousClock.now
+        let thread = Thread { Thread.sleep(forTimeInterval: 1); token.cancel() }
+        thread.start()
+        let error = try #require(throws: StepError.self) { _ = try extract(["query": "SELECT SLEEP(60) AS s"], cancellation: token) }
+        #expect(error.code == .cancelled)
+        #expect(ContinuousClock.now - started < .seconds(20))
+    }
+}
