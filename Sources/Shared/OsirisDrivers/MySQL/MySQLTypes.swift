@@ -7,7 +7,7 @@ import OsirisData
 /// | MariaDB column | logical | values |
 /// |---|---|---|
 /// | TINYINT, SMALLINT, MEDIUMINT, INT, BIGINT (signed), YEAR, unsigned but BIGINT | int64 | |
-/// | BIGINT UNSIGNED | decimal(20,0) | exact digits (up to 18446744073709551615 does not fit int64) |
+/// | BIGINT UNSIGNED | decimal(20,0) | exact digits (18446744073709551615 does not fit int64) |
 /// | DECIMAL(p,s) | decimal(p,s) | the server's exact text, such as `12.50` |
 /// | FLOAT, DOUBLE | float64 | |
 /// | DATE | date | `2024-05-01` |
