@@ -6,6 +6,21 @@ import OsirisData
 import Synchronization
 import Testing
 
+/// A sink that calls `onFirstBatch` when the first batch arrives, then keeps counting.
+// unchecked: a driver sends from the one thread that runs it; tests read it after the driver returned.
+final class ReactingSink: BatchSink, @unchecked Sendable {
+    let onFirstBatch: (RecordBatch) -> Void
+    private(set) var batchCount = 0
+
+    init(onFirstBatch: @escaping (RecordBatch) -> Void) { self.onFirstBatch = onFirstBatch }
+
+    func start(schema: Schema) throws(StepError) {}
+    func send(_ batch: RecordBatch) throws(StepError) {
+        batchCount += 1
+        if batchCount == 1 { onFirstBatch(batch) }
+    }
+}
+
 /// The MariaDB server of `scripts/with-servers`, when the tests run under it.
 enum TestMariaDB {
     static let environment = ProcessInfo.processInfo.environment
@@ -37,6 +52,7 @@ enum TestMariaDB {
         #expect(MySQLConnection.code(forErrorNumber: 1205) == .temporary)
         #expect(MySQLConnection.code(forErrorNumber: 2006) == .connection)
         #expect(MySQLConnection.code(forErrorNumber: 2013) == .connection)
+        #expect(MySQLConnection.code(forErrorNumber: 1927) == .connection)
         #expect(MySQLConnection.code(forErrorNumber: 2002) == .connection)
         #expect(MySQLConnection.code(forErrorNumber: 2003) == .connection)
         #expect(MySQLConnection.code(forErrorNumber: 2005) == .connection)
@@ -87,13 +103,18 @@ enum TestMariaDB {
     func extract(_ config: JSONValue, connection: ResolvedConnection = TestMariaDB.connection(),
                  cancellation: CancellationToken = CancellationToken()) throws(StepError) -> CollectingSink {
         let sink = CollectingSink()
+        try extract(config, into: sink, connection: connection, cancellation: cancellation)
+        return sink
+    }
+
+    func extract(_ config: JSONValue, into sink: any BatchSink, connection: ResolvedConnection = TestMariaDB.connection(),
+                 cancellation: CancellationToken = CancellationToken()) throws(StepError) {
         let context = StepContext(
             step: ManifestStep(id: "step", component: "mysql.extractor", mode: .extract, needs: [], connection: nil, config: config,
                                retry: RetryPolicy(attempts: 1, backoffMilliseconds: 0)),
             connection: connection, cancellation: cancellation, progress: RecordingProgress(),
             temporaryDirectory: NSTemporaryDirectory(), memoryBudget: 64 << 20, masker: SecretMasker())
         try MySQLExtractor().extract(context, output: sink)
-        return sink
     }
 
     @Test func tableConfigBuildsTheSelect() throws {
@@ -211,5 +232,29 @@ enum TestMariaDB {
         let error = try #require(throws: StepError.self) { _ = try extract(["query": "SELECT SLEEP(60) AS s"], cancellation: token) }
         #expect(error.code == .cancelled)
         #expect(ContinuousClock.now - started < .seconds(20))
+    }
+
+    @Test(.enabled(if: TestMariaDB.available)) func cancellationBetweenBatchesStopsTheStreamAtOnce() throws {
+        let token = CancellationToken()
+        let sink = ReactingSink { _ in token.cancel() }
+        let started = ContinuousClock.now
+        let error = try #require(throws: StepError.self) {
+            try extract(["query": "SELECT seq, REPEAT('x', 100) AS pad FROM seq_1_to_20000000"], into: sink, cancellation: token)
+        }
+        #expect(error.code == .cancelled)
+        #expect(sink.batchCount == 1)
+        #expect(ContinuousClock.now - started < .seconds(20))
+    }
+
+    @Test(.enabled(if: TestMariaDB.available)) func aKilledConnectionIsARetryableConnectionError() throws {
+        let sink = ReactingSink { batch in
+            try? TestMariaDB.run(["KILL CONNECTION \(batch.columns[0].int64(0))"])
+        }
+        let error = try #require(throws: StepError.self) {
+            try extract(["query": "SELECT CONNECTION_ID() AS id, seq FROM seq_1_to_20000000"], into: sink)
+        }
+        #expect(error.code == .connection)
+        #expect(error.retryable)
+        #expect(error.exitStatus.rawValue == 69)
     }
 }

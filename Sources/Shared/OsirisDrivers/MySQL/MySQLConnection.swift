@@ -92,8 +92,9 @@ final class MySQLConnection {
 
     /// The error a failed call left on `handle`, classified by its number (DESIGN.md §7.4): deadlock
     /// (1213) and lock wait timeout (1205) are temporary (retryable, 75); server gone and lost
-    /// connection (2006, 2013), can't connect (2002, 2003), unknown host (2005) and TLS failures
-    /// (2026) are connection errors (retryable, 69); access denied (1044, 1045, 1698) is an
+    /// connection (2006, 2013, 2055), the connection killed (1927) or the server shutting down
+    /// (1053), can't connect (2002, 2003), unknown host (2005) and TLS failures (2026) are
+    /// connection errors (retryable, 69); access denied (1044, 1045, 1698) is an
     /// authentication error (77); an unknown database (1049) a configuration error (78); anything
     /// else (bad SQL, 1064) a run error (1). The message is the server's, masked.
     static func stepError(_ handle: UnsafeMutablePointer<MYSQL>, masker: SecretMasker, doing what: String) -> StepError {
@@ -106,7 +107,7 @@ final class MySQLConnection {
     static func code(forErrorNumber number: UInt32) -> StepError.Code {
         switch number {
         case 1205, 1213: .temporary
-        case 2002, 2003, 2005, 2006, 2013, 2026: .connection
+        case 1053, 1927, 2002, 2003, 2005, 2006, 2013, 2026, 2055: .connection
         case 1044, 1045, 1698: .authentication
         case 1049: .configuration
         default: .run
