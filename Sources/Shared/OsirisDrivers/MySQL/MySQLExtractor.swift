@@ -25,6 +25,17 @@ struct MySQLExtractor: Extractor {
         let key = context.cancellation.onCancel { Self.kill(threadID, on: resolved, masker: masker) }
         defer { context.cancellation.remove(key) }
         try context.cancellation.check()
+        try Self.read(sql, on: connection, context: context, output: output) {
+            Self.kill(threadID, on: resolved, masker: masker)
+        }
+        try connection.execute("COMMIT")
+    }
+
+    /// Runs the query and streams its result; the result is freed when this returns, before the
+    /// connection is used again. `kill` stops the server's query.
+    private static func read(
+        _ sql: String, on connection: MySQLConnection, context: StepContext, output: any BatchSink, kill: () -> Void
+    ) throws(StepError) {
         let result: MySQLResult
         do {
             result = try connection.stream(sql)
@@ -33,14 +44,14 @@ struct MySQLExtractor: Extractor {
             throw error
         }
         do {
-            try Self.stream(result, context: context, output: output)
+            try stream(result, context: context, output: output)
         } catch {
-            // Freeing an unfinished streamed result reads every remaining row: stop the server first.
-            if !result.finished && !context.cancellation.isCancelled { Self.kill(threadID, on: resolved, masker: masker) }
-            if context.cancellation.isCancelled { throw StepError(.cancelled, "interrupted") }
+            // Freeing an unfinished streamed result reads every remaining row: stop the server first
+            // (the cancellation handler already did when the run was interrupted).
+            if !result.finished && !context.cancellation.isCancelled { kill() }
+            try context.cancellation.check()
             throw error
         }
-        try connection.execute("COMMIT")
     }
 
     /// Reads every row of `result` into batches and sends them.
