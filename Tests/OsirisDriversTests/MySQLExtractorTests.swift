@@ -39,11 +39,11 @@ final class ReactingSink: BatchSink, @unchecked Sendable {
     }
 
     @Test func tableConfigBuildsTheSelect() throws {
-        func sql(_ config: JSONValue) throws -> String {
+        func sql(_ config: JSONValue, connection: ResolvedConnection? = nil) throws -> String {
             let context = StepContext(
                 step: ManifestStep(id: "s", component: "mysql.extractor", mode: .extract, needs: [], connection: nil, config: config,
                                    retry: RetryPolicy(attempts: 1, backoffMilliseconds: 0)),
-                connection: nil, cancellation: CancellationToken(), progress: RecordingProgress(),
+                connection: connection, cancellation: CancellationToken(), progress: RecordingProgress(),
                 temporaryDirectory: NSTemporaryDirectory(), memoryBudget: 1 << 20, masker: SecretMasker())
             return try MySQLExtractor.query(context)
         }
@@ -52,6 +52,9 @@ final class ReactingSink: BatchSink, @unchecked Sendable {
             == "SELECT `id`, `rating` FROM `db`.`re``views` WHERE rating > 3 LIMIT 10 OFFSET 20")
         #expect(try sql(["table": "db.t", "offset": 5]) == "SELECT * FROM `db`.`t` LIMIT 18446744073709551615 OFFSET 5")
         #expect(try sql(["query": "SELECT 1", "table": "ignored"]) == "SELECT 1")
+        let withSchema = ResolvedConnection(reference: "@mysql.x", family: "mysql", fields: ["schema": "sales"])
+        #expect(try sql(["table": "t"], connection: withSchema) == "SELECT * FROM `sales`.`t`")
+        #expect(try sql(["table": "t", "schema": "step"], connection: withSchema) == "SELECT * FROM `step`.`t`")
     }
 
     @Test(.enabled(if: TestMariaDB.available)) func everyTypeExactly() throws {

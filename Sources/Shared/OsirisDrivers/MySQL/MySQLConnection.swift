@@ -150,9 +150,10 @@ final class MySQLConnection {
         if enforce {
             var flag: my_bool = 1
             mysql_options(handle, MYSQL_OPT_SSL_ENFORCE, &flag)
+            // Set either way once TLS is asked for, so `required` means the same whatever libmariadb's default.
+            var verifyFlag: my_bool = verify ? 1 : 0
+            mysql_options(handle, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &verifyFlag)
         }
-        var verifyFlag: my_bool = verify ? 1 : 0
-        mysql_options(handle, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &verifyFlag)
     }
 
     private static func text(_ value: JSONValue?) -> String? {

@@ -88,7 +88,9 @@ struct MySQLExtractor: Extractor {
         let columns = context.config("columns")?.arrayValue?.compactMap(\.stringValue) ?? []
         var sql = "SELECT " + (columns.isEmpty ? "*" : columns.map(quote).joined(separator: ", "))
         var parts = table.split(separator: ".").map(String.init)
-        if parts.count == 1, let schema = context.config("schema")?.stringValue { parts.insert(schema, at: 0) }
+        if parts.count == 1, let schema = context.config("schema")?.stringValue ?? context.connection?.fields["schema"]?.stringValue {
+            parts.insert(schema, at: 0)
+        }
         sql += " FROM " + parts.map(quote).joined(separator: ".")
         if let condition = context.config("where")?.stringValue { sql += " WHERE " + condition }
         let offset = context.config("offset")?.intValue ?? 0
