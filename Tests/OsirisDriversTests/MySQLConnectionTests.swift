@@ -74,6 +74,19 @@ enum TestMariaDB {
         #expect(error.retryable)
     }
 
+    @Test(.enabled(if: TestMariaDB.available)) func requiredTLSIsRefusedByAServerWithoutTLS() throws {
+        // The throwaway server has no certificate: TLS asked for must fail rather than fall back to plain text.
+        for fields: [String: JSONValue] in [["ssl_mode": "REQUIRED"], ["ssl": true], ["sslmode": "verify-full"]] {
+            let error = try #require(throws: StepError.self) {
+                _ = try MySQLConnection(TestMariaDB.connection(fields), masker: SecretMasker())
+            }
+            #expect(error.code == .connection)
+            #expect(error.message.contains("2026"))
+        }
+        let plain = try MySQLConnection(TestMariaDB.connection(["ssl_mode": "preferred"]), masker: SecretMasker())
+        #expect(plain.threadID > 0)
+    }
+
     @Test(.enabled(if: TestMariaDB.available)) func connectsWithTheFieldsOfAURL() throws {
         let url = try #require(TestMariaDB.environment["OSIRIS_TEST_MYSQL_URL"])
         let parsed = try #require(try ConnectionURL.parse(url))

@@ -8,6 +8,8 @@ import OsirisCore
 /// `ssl_mode` (`sslmode`) `require`/`required` makes TLS mandatory, `verify_ca`, `verify_full` or
 /// `verify_identity` also checks the server's certificate, `disable`/`disabled`/`prefer`/`preferred`
 /// leave libmariadb's default; `ssl_ca`, `ssl_capath`, `ssl_cert`, `ssl_key` are passed through.
+/// A server without TLS is refused: before the login when the certificate is verified, after it
+/// (libmariadb 3.3 goes on in plain text) for `required`.
 /// A `dsn`/`url` was already expanded into these fields by `ConnectionResolver`. The character set is
 /// utf8mb4. Every error is a `StepError` classified by `MySQLConnection.stepError`, its message
 /// passed through the run's masker.
@@ -32,8 +34,9 @@ final class MySQLConnection {
         self.handle = handle
         self.masker = masker
         let fields = connection.fields
+        let requiresTLS: Bool
         do {
-            try Self.setOptions(handle, fields)
+            requiresTLS = try Self.setOptions(handle, fields)
         } catch {
             mysql_close(handle)
             throw error
@@ -55,6 +58,11 @@ final class MySQLConnection {
             let error = Self.stepError(handle, masker: masker, doing: "connecting to \(connection.reference)")
             mysql_close(handle)
             throw error
+        }
+        // libmariadb 3.3 goes on in plain text when the server offers no TLS, MYSQL_OPT_SSL_ENFORCE or not.
+        if requiresTLS && mysql_get_ssl_cipher(handle) == nil {
+            mysql_close(handle)
+            throw StepError(.connection, "MariaDB error 2026 connecting to \(connection.reference): TLS is required, but the server does not offer it")
         }
         threadID = UInt(mysql_thread_id(handle))
     }
@@ -114,7 +122,8 @@ final class MySQLConnection {
         }
     }
 
-    private static func setOptions(_ handle: UnsafeMutablePointer<MYSQL>, _ fields: [String: JSONValue]) throws(StepError) {
+    /// Sets the options; returns whether TLS is required.
+    private static func setOptions(_ handle: UnsafeMutablePointer<MYSQL>, _ fields: [String: JSONValue]) throws(StepError) -> Bool {
         var timeout = UInt32(defaultConnectTimeout)
         if let value = fields["connect_timeout"], value != .null {
             guard let seconds = value.intValue ?? value.stringValue.flatMap({ Int($0) }), seconds > 0 else {
@@ -154,6 +163,7 @@ final class MySQLConnection {
             var verifyFlag: my_bool = verify ? 1 : 0
             mysql_options(handle, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &verifyFlag)
         }
+        return enforce
     }
 
     private static func text(_ value: JSONValue?) -> String? {
