@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "OMLCompiler", dependencies: ["OsirisCore", "OsirisYAML", "OML", "OMLLint"], path: "Sources/Shared/OMLCompiler"),
         .target(name: "OsirisData", dependencies: ["OsirisCore"], path: "Sources/Shared/OsirisData"),
         .target(
-            name: "OsirisDrivers", dependencies: ["OsirisCore", "OsirisData", "OML", "CSQLite3", "CLibPQ"],
+            name: "OsirisDrivers", dependencies: ["OsirisCore", "OsirisData", "OML", "CSQLite3", "CLibPQ", "CMariaDB"],
             path: "Sources/Shared/OsirisDrivers"),
         .target(
             name: "OsirisRunner", dependencies: ["OsirisCore", "OsirisData", "OsirisDrivers", "OML"],

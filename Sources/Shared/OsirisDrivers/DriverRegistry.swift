@@ -16,6 +16,7 @@ public struct DriverRegistry: Sendable {
             "sqlite.processor": .processor(SQLiteProcessor()),
             "postgres.extractor": .extractor(PostgreSQLExtractor()),
             "supabase.extractor": .extractor(PostgreSQLExtractor()),
+            "mysql.extractor": .extractor(MySQLExtractor()),
         ]
         discoverers = ["sqlite": SQLiteDiscoverer()]
     }
