@@ -87,6 +87,14 @@ enum TestMariaDB {
         #expect(plain.threadID > 0)
     }
 
+    @Test(.enabled(if: TestMariaDB.available)) func rowsComeBackAsTextWithNulls() throws {
+        let connection = try MySQLConnection(TestMariaDB.connection(), masker: SecretMasker())
+        let rows = try connection.rows("SELECT 'it''s', NULL, 42 UNION ALL SELECT 'b', 7, 1 ORDER BY 3")
+        #expect(rows == [["b", "7", "1"], ["it's", nil, "42"]])
+        #expect(try connection.rows("SELECT 1 FROM DUAL WHERE 1 = 0") == [])
+        #expect(throws: StepError.self) { try connection.rows("SELECT * FROM no_such_table_here") }
+    }
+
     @Test(.enabled(if: TestMariaDB.available)) func connectsWithTheFieldsOfAURL() throws {
         let url = try #require(TestMariaDB.environment["OSIRIS_TEST_MYSQL_URL"])
         let parsed = try #require(try ConnectionURL.parse(url))

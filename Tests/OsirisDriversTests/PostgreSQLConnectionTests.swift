@@ -70,6 +70,14 @@ struct PostgreSQLConnectionTests {
         try PostgreSQLExtractor().extract(step, output: CollectingSink())
     }
 
+    @Test func rowsComeBackAsTextWithNullsAndParameters() throws {
+        let connection = try PostgreSQLConnection(TestPostgres.connection(), masker: SecretMasker())
+        let rows = try connection.rows("SELECT $1::text, NULL::int, 42 UNION ALL SELECT 'b', 7, 1 ORDER BY 3", parameters: ["it's"])
+        #expect(rows == [["b", "7", "1"], ["it's", nil, "42"]])
+        #expect(try connection.rows("SELECT 1 WHERE false") == [])
+        #expect(throws: StepError.self) { try connection.rows("SELECT * FROM no_such_table_here") }
+    }
+
     @Test func wrongPasswordIsAuthenticationWithoutThePassword() throws {
         let wrong = "not-the-pw-\(UUID().uuidString)"
         let masker = SecretMasker()

@@ -87,6 +87,22 @@ final class MySQLConnection {
         return MySQLResult(result, connection: self)
     }
 
+    /// Runs a query and returns every row as text (NULL as nil), for small results such as catalog
+    /// queries; values are UTF-8 decoded (binary columns are not meant for this).
+    func rows(_ sql: String) throws(StepError) -> [[String?]] {
+        let result = try stream(sql)
+        let width = result.fields.count
+        var rows: [[String?]] = []
+        while let (values, lengths) = try result.next() {
+            rows.append((0..<width).map { index in
+                guard let value = values[index] else { return nil }
+                let bytes = UnsafeRawBufferPointer(start: value, count: Int(lengths[index]))
+                return String(decoding: bytes, as: UTF8.self)
+            })
+        }
+        return rows
+    }
+
     private func send(_ sql: String) throws(StepError) {
         var sql = sql
         let status = sql.withUTF8 { bytes in

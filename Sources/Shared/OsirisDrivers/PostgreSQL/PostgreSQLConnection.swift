@@ -111,6 +111,22 @@ final class PostgreSQLConnection: @unchecked Sendable {
         guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK else { throw error(result) }
     }
 
+    /// Runs a query and returns every row as text (NULL as nil), for small results such as catalog
+    /// queries; `parameters` are sent apart from the SQL (`$1`, `$2`, ...), never interpolated.
+    func rows(_ sql: String, parameters: [String] = []) throws(StepError) -> [[String?]] {
+        let result = Self.withCStrings(parameters) { values in
+            PQexecParams(handle, sql, Int32(parameters.count), nil, values, nil, nil, 0)
+        }
+        defer { PQclear(result) }
+        guard PQresultStatus(result) == PGRES_TUPLES_OK else { throw error(result) }
+        let columns = PQnfields(result)
+        return (0..<PQntuples(result)).map { row in
+            (0..<columns).map { column in
+                PQgetisnull(result, row, column) == 1 ? nil : String(cString: PQgetvalue(result, row, column))
+            }
+        }
+    }
+
     /// A result column's name, type OID and type modifier.
     struct ResultColumn: Equatable {
         var name: String
