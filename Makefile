@@ -10,7 +10,7 @@ SWIFT ?= swift
 TOOLS = oml-lint oml-compile osiris-exec
 RELEASE_BIN = .build/release
 
-.PHONY: all build setup test check tsan install uninstall clean man-check bench demo
+.PHONY: all build setup test check tsan install uninstall clean man-check bench demo demo-servers
 
 all: build
 
@@ -59,6 +59,11 @@ man-check: setup
 # The README's first command: build the demo database, lint, compile and run the demo pipeline.
 demo: setup build
 	scripts/demo
+
+# The second demo: the shop moved PostgreSQL -> MariaDB (upsert on id) -> CSV between throwaway servers
+# that scripts/with-servers starts and removes.
+demo-servers: setup build
+	scripts/demo-servers
 
 bench: build
 	bench/lint
