@@ -16,6 +16,8 @@ public struct DriverRegistry: Sendable {
             "sqlite.processor": .processor(SQLiteProcessor()),
             "postgres.extractor": .extractor(PostgreSQLExtractor()),
             "supabase.extractor": .extractor(PostgreSQLExtractor()),
+            "postgres.writer": .writer(PostgreSQLWriter()),
+            "supabase.writer": .writer(PostgreSQLWriter()),
             "mysql.extractor": .extractor(MySQLExtractor()),
         ]
         discoverers = ["sqlite": SQLiteDiscoverer()]
