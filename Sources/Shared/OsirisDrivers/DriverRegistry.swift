@@ -18,6 +18,7 @@ public struct DriverRegistry: Sendable {
             "supabase.extractor": .extractor(PostgreSQLExtractor()),
             "postgres.writer": .writer(PostgreSQLWriter()),
             "supabase.writer": .writer(PostgreSQLWriter()),
+            "postgres.processor": .processor(PostgreSQLProcessor()),
             "mysql.extractor": .extractor(MySQLExtractor()),
         ]
         discoverers = ["sqlite": SQLiteDiscoverer()]

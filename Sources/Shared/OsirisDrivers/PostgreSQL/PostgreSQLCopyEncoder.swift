@@ -193,3 +193,26 @@ final class PostgreSQLCopyEncoder {
         }
     }
 }
+
+extension PostgreSQLConnection {
+    /// Streams every batch of `input` into `COPY destination FROM STDIN` (`destination` is the
+    /// quoted table and its column list), reporting each batch as read; returns the rows and bytes.
+    /// With `ordinal`, each row carries its input position as one more, last field.
+    func copyIn(_ input: any BatchSource, into destination: String, ordinal: Bool, context: StepContext) throws(StepError) -> (Int, Int) {
+        let encoder = PostgreSQLCopyEncoder()
+        if ordinal { encoder.ordinal = 1 }
+        var rows = 0
+        var bytes = 0
+        try copyIn("COPY \(destination) FROM STDIN") { send throws(StepError) in
+            while let batch = try input.next() {
+                try context.cancellation.check()
+                try encoder.encode(batch, flush: send)
+                rows += batch.count
+                bytes += batch.dataByteCount
+                context.progress.read(rows: batch.count, bytes: batch.dataByteCount)
+            }
+            try encoder.finish(send)
+        }
+        return (rows, bytes)
+    }
+}

@@ -100,7 +100,7 @@ struct PostgreSQLWriter: Writer {
             let fresh = "osiris_replace_" + (try connection.rows("SELECT pg_backend_pid()").first?.first.flatMap { $0 } ?? "0")
             let freshName = quote(target.schema) + "." + quote(fresh)
             try connection.execute("CREATE TABLE \(freshName) (\(definitions))")
-            let moved = try copy(input, into: "\(freshName) (\(columns))", ordinal: false, connection: connection, context: context)
+            let moved = try connection.copyIn(input, into: "\(freshName) (\(columns))", ordinal: false, context: context)
             if existing != nil {
                 do throws(StepError) {
                     try connection.execute("DROP TABLE \(target.quotedName)")
@@ -125,7 +125,7 @@ struct PostgreSQLWriter: Writer {
             try connection.execute("CREATE TABLE \(target.quotedName) (\(definitions))")
             if target.mode != "upsert" {
                 // A table made in this transaction is invisible to everyone else: no staging needed.
-                return try copy(input, into: "\(target.quotedName) (\(columns))", ordinal: false, connection: connection, context: context)
+                return try connection.copyIn(input, into: "\(target.quotedName) (\(columns))", ordinal: false, context: context)
             }
             return try stageAndApply(input, schema: schema, types: schema.fields.map(PostgreSQLTypes.columnType),
                                      target: target, connection: connection, context: context)
@@ -175,32 +175,11 @@ struct PostgreSQLWriter: Writer {
             apply += "SELECT \(columns) FROM pg_temp.\"osiris_staging\""
         }
         let staged = "pg_temp.\"osiris_staging\" (\(columns)\(upsert ? ", \"osiris_ordinal\"" : ""))"
-        let moved = try copy(input, into: staged, ordinal: upsert, connection: connection, context: context)
+        let moved = try connection.copyIn(input, into: staged, ordinal: upsert, context: context)
         try context.cancellation.check()
         if target.mode == "truncate" { try connection.execute("TRUNCATE \(target.quotedName)") }
         try connection.execute(apply)
         return moved
-    }
-
-    /// Streams every batch of the input into `COPY destination FROM STDIN`; returns rows and bytes.
-    private func copy(
-        _ input: any BatchSource, into destination: String, ordinal: Bool, connection: PostgreSQLConnection, context: StepContext
-    ) throws(StepError) -> (Int, Int) {
-        let encoder = PostgreSQLCopyEncoder()
-        if ordinal { encoder.ordinal = 1 }
-        var rows = 0
-        var bytes = 0
-        try connection.copyIn("COPY \(destination) FROM STDIN") { send throws(StepError) in
-            while let batch = try input.next() {
-                try context.cancellation.check()
-                try encoder.encode(batch, flush: send)
-                rows += batch.count
-                bytes += batch.dataByteCount
-                context.progress.read(rows: batch.count, bytes: batch.dataByteCount)
-            }
-            try encoder.finish(send)
-        }
-        return (rows, bytes)
     }
 
     /// A column of an existing table: its name and its type as `format_type` prints it.
