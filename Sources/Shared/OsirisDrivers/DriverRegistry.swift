@@ -16,6 +16,9 @@ public struct DriverRegistry: Sendable {
             "sqlite.processor": .processor(SQLiteProcessor()),
             "postgres.extractor": .extractor(PostgreSQLExtractor()),
             "supabase.extractor": .extractor(PostgreSQLExtractor()),
+            "postgres.writer": .writer(PostgreSQLWriter()),
+            "supabase.writer": .writer(PostgreSQLWriter()),
+            "postgres.processor": .processor(PostgreSQLProcessor()),
             "mysql.extractor": .extractor(MySQLExtractor()),
         ]
         discoverers = ["sqlite": SQLiteDiscoverer()]

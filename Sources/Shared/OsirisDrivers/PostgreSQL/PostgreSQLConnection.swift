@@ -193,6 +193,55 @@ final class PostgreSQLConnection: @unchecked Sendable {
         if let outcome { throw outcome }
     }
 
+    /// Runs `COPY ... FROM STDIN` (`sql`) and sends what `body` hands to `send`, as it is, in the
+    /// chunks given (large ones: each is one `PQputCopyData`). When `body` throws, the COPY is ended
+    /// with a failure so the server discards it, and `body`'s error is rethrown; an error the server
+    /// reports while rows are sent (a value a column rejects) ends the sending early.
+    func copyIn(
+        _ sql: String, _ body: (_ send: (UnsafeRawBufferPointer) throws(StepError) -> Void) throws(StepError) -> Void
+    ) throws(StepError) {
+        let started = PQexec(handle, sql)
+        guard PQresultStatus(started) == PGRES_COPY_IN else {
+            defer { PQclear(started) }
+            throw error(started)
+        }
+        PQclear(started)
+        var sendFailed = false
+        var failure: StepError?
+        do throws(StepError) {
+            try body { bytes throws(StepError) in
+                guard bytes.count > 0 else { return }
+                // Not 1: the server ended the COPY with an error (collected below) or the connection broke.
+                guard PQputCopyData(handle, bytes.baseAddress!.assumingMemoryBound(to: CChar.self), Int32(bytes.count)) == 1 else {
+                    sendFailed = true
+                    throw connectionError()
+                }
+            }
+            if PQputCopyEnd(handle, nil) != 1 { sendFailed = true }
+        } catch {
+            if !sendFailed {
+                failure = error
+                _ = PQputCopyEnd(handle, "osiris: load abandoned")
+            }
+        }
+        // The COPY's own result says what the server thought of the rows; it outranks a failed send.
+        var outcome: StepError?
+        while let result = PQgetResult(handle) {
+            let status = PQresultStatus(result)
+            if status == PGRES_COPY_IN {
+                // Still in COPY after a failed send: end it so the connection leaves the COPY state.
+                _ = PQputCopyEnd(handle, "osiris: load abandoned")
+            } else if status != PGRES_COMMAND_OK && outcome == nil {
+                outcome = error(result)
+            }
+            PQclear(result)
+            if PQstatus(handle) != CONNECTION_OK { break }
+        }
+        if let failure { throw failure }
+        if let outcome { throw outcome }
+        if sendFailed || PQstatus(handle) != CONNECTION_OK { throw connectionError() }
+    }
+
     /// The step error of a failed result, classified by SQLSTATE (see `classify`).
     func error(_ result: OpaquePointer?) -> StepError {
         guard let result else { return connectionError() }

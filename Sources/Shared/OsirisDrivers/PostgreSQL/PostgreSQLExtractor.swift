@@ -23,29 +23,41 @@ struct PostgreSQLExtractor: Extractor {
             if let seconds = context.config("timeout")?.intValue {
                 try connection.execute("SET LOCAL statement_timeout = \(seconds * 1000)")
             }
-            let schema = PostgreSQLTypes.schema(try connection.describe(query))
-            try output.start(schema: schema)
-            var parser = PostgreSQLCopyParser(kinds: PostgreSQLTypes.kinds(schema))
-            var builder = BatchBuilder(schema: schema, capacity: Self.batchSize)
-            var bytes = 0
-            func emit() throws(StepError) {
-                let batch = builder.finish()
-                context.progress.read(rows: batch.count, bytes: bytes)
-                bytes = 0
-                try context.cancellation.check()
-                try output.send(batch)
+            try Self.stream(query, on: connection, context: context, output: output) { rows, bytes in
+                context.progress.read(rows: rows, bytes: bytes)
             }
-            try connection.copyOut(query) { row throws(StepError) in
-                try parser.appendRow(row, to: &builder)
-                bytes += row.count
-                if builder.count == Self.batchSize { try emit() }
-            }
-            if builder.count > 0 { try emit() }
             try connection.execute("COMMIT")
         } catch {
             if context.cancellation.isCancelled { throw StepError(.cancelled, "interrupted") }
             throw error
         }
+    }
+
+    /// Streams the result of `query` on `connection` (inside the caller's transaction) into
+    /// `output`: the schema learned by preparing the query, then the rows of `COPY (query) TO STDOUT`
+    /// parsed into batches of `batchSize`; `sent` hears each batch's rows and COPY bytes.
+    static func stream(
+        _ query: String, on connection: PostgreSQLConnection, context: StepContext, output: any BatchSink,
+        sent: (_ rows: Int, _ bytes: Int) -> Void
+    ) throws(StepError) {
+        let schema = PostgreSQLTypes.schema(try connection.describe(query))
+        try output.start(schema: schema)
+        var parser = PostgreSQLCopyParser(kinds: PostgreSQLTypes.kinds(schema))
+        var builder = BatchBuilder(schema: schema, capacity: batchSize)
+        var bytes = 0
+        func emit() throws(StepError) {
+            let batch = builder.finish()
+            sent(batch.count, bytes)
+            bytes = 0
+            try context.cancellation.check()
+            try output.send(batch)
+        }
+        try connection.copyOut(query) { row throws(StepError) in
+            try parser.appendRow(row, to: &builder)
+            bytes += row.count
+            if builder.count == batchSize { try emit() }
+        }
+        if builder.count > 0 { try emit() }
     }
 
     /// The SQL to run: `query` as given (without a final semicolon), or a SELECT built from `table`

@@ -18,6 +18,8 @@ import OsirisData
 /// | uuid | uuid |
 /// | bytea | bytes |
 /// | anything else (interval, timetz, arrays, enums, ...) | text, as PostgreSQL prints it |
+///
+/// The other way, for tables the drivers create, see `columnType`.
 enum PostgreSQLTypes {
     /// How the COPY text of a column's values is turned into the column's values.
     enum Kind: Equatable {
@@ -71,6 +73,41 @@ enum PostgreSQLTypes {
             if type == .decimal { (field.precision, field.scale) = numericPrecisionScale(modifier: column.modifier) }
             return field
         })
+    }
+
+    /// The PostgreSQL type a column of `field`'s logical type is created with (`create_table`, the
+    /// processor's input tables), chosen so every value goes in and comes back out unchanged:
+    /// bool → boolean, int64 → bigint, float64 → double precision, decimal → numeric(p,s) when the
+    /// precision and scale are known and valid, else numeric, text → text, bytes → bytea, json → json
+    /// (not jsonb, which would reorder and respace the text), and date, time, timestamp, timestamptz,
+    /// uuid as themselves.
+    static func columnType(_ field: Field) -> String {
+        switch field.type {
+        case .bool: return "boolean"
+        case .int64: return "bigint"
+        case .float64: return "double precision"
+        case .decimal:
+            if let precision = field.precision, let scale = field.scale, (1...1000).contains(precision), (0...precision).contains(scale) {
+                return "numeric(\(precision),\(scale))"
+            }
+            return "numeric"
+        case .text: return "text"
+        case .bytes: return "bytea"
+        case .date: return "date"
+        case .time: return "time"
+        case .timestamp: return "timestamp"
+        case .timestamptz: return "timestamptz"
+        case .json: return "json"
+        case .uuid: return "uuid"
+        }
+    }
+
+    /// The column definitions of a table for `schema`: `"id" bigint, "name" text`, with `NOT NULL`
+    /// for fields that cannot be null.
+    static func columnDefinitions(_ schema: Schema) -> String {
+        schema.fields.map { field in
+            PostgreSQLConnection.quote(field.name) + " " + columnType(field) + (field.nullable ? "" : " NOT NULL")
+        }.joined(separator: ", ")
     }
 
     /// How each field's values are parsed.
