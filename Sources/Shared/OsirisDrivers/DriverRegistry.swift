@@ -17,6 +17,7 @@ public struct DriverRegistry: Sendable {
             "postgres.extractor": .extractor(PostgreSQLExtractor()),
             "supabase.extractor": .extractor(PostgreSQLExtractor()),
             "mysql.extractor": .extractor(MySQLExtractor()),
+            "mysql.writer": .writer(MySQLWriter()),
         ]
         discoverers = ["sqlite": SQLiteDiscoverer()]
     }
