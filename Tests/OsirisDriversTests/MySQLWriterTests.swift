@@ -274,6 +274,15 @@ final class FailingSource: BatchSource, @unchecked Sendable {
         #expect(progress.rowsWritten == 2_500)
     }
 
+    @Test(.enabled(if: TestMariaDB.available)) func aRefusedLocalInfileIsRecognisedSoTheWriterFallsBack() throws {
+        try TestMariaDB.run(["DROP TABLE IF EXISTS w_refused", "CREATE TABLE w_refused (id INT)"])
+        let connection = try MySQLConnection(TestMariaDB.connection(), masker: SecretMasker(), localInfile: false)
+        let error = try #require(throws: StepError.self) { try connection.update("LOAD DATA LOCAL INFILE 'x' INTO TABLE w_refused") }
+        #expect(error.message.contains("4166"))
+        #expect(MySQLWriter.refusesLocalInfile(connection.errorNumber))
+        #expect(!MySQLWriter.refusesLocalInfile(1064))
+    }
+
     @Test(.enabled(if: TestMariaDB.available)) func aTimestampWithZoneOutsideTheRangeOfTIMESTAMPFailsLoudly() throws {
         try TestMariaDB.run(["DROP TABLE IF EXISTS w_range"])
         let schema = Schema([Field(name: "stamp", type: .timestamptz)])

@@ -22,7 +22,8 @@ import OsirisData
 /// configuration error. The session runs in UTC with a strict SQL mode, and a warning while
 /// loading (LOCAL turns refused values into warnings) fails the step.
 struct MySQLWriter: Writer {
-    /// Whether to try `LOAD DATA LOCAL INFILE` (tests turn it off to exercise the fallback).
+    /// Whether the client allows local infile (`MYSQL_OPT_LOCAL_INFILE`); tests turn it off so the
+    /// refusal, and the fallback it leads to, can be exercised without changing the server.
     var localInfile = true
 
     /// The SQL mode of the writer's session: refused values are errors, zero dates are refused, an
@@ -174,17 +175,15 @@ struct MySQLWriter: Writer {
         into table: String, columns: [String], plan: Plan, input: any BatchSource, connection: MySQLConnection, context: StepContext
     ) throws(StepError) -> (Int, Int) {
         let list = columns.map(MySQLExtractor.quote).joined(separator: ", ")
-        if localInfile {
-            let loader = MySQLInfileLoader(input: input, context: context)
-            do {
-                try loader.load("""
-                    LOAD DATA LOCAL INFILE 'osiris-input' INTO TABLE \(table) CHARACTER SET utf8mb4 \
-                    FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' (\(list))
-                    """, on: connection)
-                return (loader.rows, loader.bytes)
-            } catch where !loader.started && Self.refusesLocalInfile(connection.errorNumber) {
-                // The server refused before any data moved: insert instead.
-            }
+        let loader = MySQLInfileLoader(input: input, context: context)
+        do {
+            try loader.load("""
+                LOAD DATA LOCAL INFILE 'osiris-input' INTO TABLE \(table) CHARACTER SET utf8mb4 \
+                FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' (\(list))
+                """, on: connection)
+            return (loader.rows, loader.bytes)
+        } catch where !loader.started && Self.refusesLocalInfile(connection.errorNumber) {
+            // The server (or the client) refused before any data moved: insert instead.
         }
         return try insert(into: table, list: list, plan: plan, input: input, connection: connection, context: context)
     }
