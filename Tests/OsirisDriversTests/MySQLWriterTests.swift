@@ -16,6 +16,8 @@ final class FailingSource: BatchSource, @unchecked Sendable {
     private let before: (Int) -> Void
     private var handed = 0
     private let fails: Bool
+    /// The run's token, when the source should end with it.
+    var cancellation: CancellationToken?
 
     init(schema: Schema, batches: [RecordBatch], fails: Bool = true, before: @escaping (Int) -> Void = { _ in }) {
         fixedSchema = schema
@@ -29,6 +31,8 @@ final class FailingSource: BatchSource, @unchecked Sendable {
     func next() throws(StepError) -> RecordBatch? {
         before(handed)
         handed += 1
+        // As the runner's sources do: a cancelled run ends the input.
+        try cancellation?.check()
         if batches.isEmpty {
             if fails { throw StepError(.upstreamFailed, "step 'upstream' failed") }
             return nil
@@ -372,6 +376,24 @@ final class FailingSource: BatchSource, @unchecked Sendable {
         try write(["table": .string(table), "write_mode": "append"], Self.pair, pairs([(4, "d")]))
         #expect(try tables(table) == [table])
         #expect(try rows("SELECT COUNT(*) FROM \(table)") == [["4"]])
+    }
+
+    @Test(.enabled(if: TestMariaDB.available), arguments: ["append", "replace"])
+    func anInterruptedRunLeavesTheTargetAsItWas(mode: String) throws {
+        let table = "w_cancel_\(mode)"
+        try seed(table)
+        let token = CancellationToken()
+        // The runner's source throws once the run is cancelled, as this one does on its third call.
+        let source = FailingSource(schema: Self.pair, batches: [batch(Self.pair, pairs([(7, "g")])), batch(Self.pair, pairs([(8, "h")]))]) { handed in
+            if handed == 2 { token.cancel() }
+        }
+        source.cancellation = token
+        var writeContext = context(["table": .string(table), "write_mode": .string(mode)])
+        writeContext.cancellation = token
+        let error = try #require(throws: StepError.self) { try MySQLWriter().write(writeContext, input: source) }
+        #expect(error.code == .cancelled)
+        #expect(try rows("SELECT id, label FROM \(table) ORDER BY id") == Self.seeded)
+        #expect(try tables(table) == [table])
     }
 
     @Test(.enabled(if: TestMariaDB.available)) func leftoversOfAKilledReplaceAreDroppedByTheNextRun() throws {
