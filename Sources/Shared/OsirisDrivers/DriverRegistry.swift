@@ -20,6 +20,7 @@ public struct DriverRegistry: Sendable {
             "supabase.writer": .writer(PostgreSQLWriter()),
             "postgres.processor": .processor(PostgreSQLProcessor()),
             "mysql.extractor": .extractor(MySQLExtractor()),
+            "mysql.writer": .writer(MySQLWriter()),
         ]
         discoverers = ["sqlite": SQLiteDiscoverer()]
     }

@@ -27,7 +27,9 @@ final class MySQLConnection {
     static let defaultConnectTimeout = 10
 
     /// Connects; throws a connection (69), authentication (77) or configuration (78) error.
-    init(_ connection: ResolvedConnection, masker: SecretMasker) throws(StepError) {
+    /// `localInfile` lets the connection send data for `LOAD DATA LOCAL INFILE` (`MYSQL_OPT_LOCAL_INFILE`);
+    /// the data then comes only from the handler `MySQLInfileLoader` installs, never from a file.
+    init(_ connection: ResolvedConnection, masker: SecretMasker, localInfile: Bool = false) throws(StepError) {
         guard Self.libraryReady, let handle = mysql_init(nil) else {
             throw StepError(.internalError, "libmariadb could not be initialised")
         }
@@ -37,6 +39,8 @@ final class MySQLConnection {
         let requiresTLS: Bool
         do {
             requiresTLS = try Self.setOptions(handle, fields)
+            var flag: UInt32 = localInfile ? 1 : 0
+            mysql_options(handle, MYSQL_OPT_LOCAL_INFILE, &flag)
         } catch {
             mysql_close(handle)
             throw error
@@ -101,6 +105,46 @@ final class MySQLConnection {
             })
         }
         return rows
+    }
+
+    /// Whether the server is MariaDB (not MySQL), and its version as `10_11_19` (major * 10000 + minor * 100 + patch).
+    var server: (mariaDB: Bool, version: Int) { (mariadb_connection(handle) != 0, Int(mysql_get_server_version(handle))) }
+
+    /// The first of the warnings the last statement left (`SHOW WARNINGS`), as `Warning 1265: Data
+    /// truncated ...`, or nil when it left none.
+    func firstWarning() throws(StepError) -> String? {
+        guard mysql_warning_count(handle) > 0 else { return nil }
+        guard let row = try rows("SHOW WARNINGS LIMIT 1").first, row.count == 3 else { return "a warning the server did not describe" }
+        return masker.mask("\(row[0] ?? "") \(row[1] ?? ""): \(row[2] ?? "")")
+    }
+
+    /// Runs a statement whose end needs no result (`LOAD DATA`, `INSERT`); returns the affected rows.
+    @discardableResult
+    func update(_ sql: String) throws(StepError) -> Int {
+        try send(sql)
+        if let result = mysql_store_result(handle) { mysql_free_result(result) }
+        if mysql_errno(handle) != 0 { throw error(doing: "running the statement") }
+        return Int(truncatingIfNeeded: mysql_affected_rows(handle))
+    }
+
+    /// Sends `sql` as it is (bytes, so values need not be valid UTF-8); throws the server's error.
+    func send(bytes sql: UnsafeRawBufferPointer) throws(StepError) {
+        let status = mysql_real_query(handle, sql.baseAddress?.assumingMemoryBound(to: CChar.self), UInt(sql.count))
+        if status != 0 { throw error(doing: "running the statement") }
+        if let result = mysql_store_result(handle) { mysql_free_result(result) }
+    }
+
+    /// The number of the connection's last error (0 for none).
+    var errorNumber: UInt32 { mysql_errno(handle) }
+
+    /// A string literal in single quotes for this connection's character set and SQL mode.
+    func literal(_ text: String) -> String {
+        var text = text
+        return text.withUTF8 { bytes in
+            var escaped = [CChar](repeating: 0, count: bytes.count * 2 + 1)
+            let length = bytes.withMemoryRebound(to: CChar.self) { mysql_real_escape_string(handle, &escaped, $0.baseAddress, UInt(bytes.count)) }
+            return "'" + String(decoding: escaped[..<Int(length)].map { UInt8(bitPattern: $0) }, as: UTF8.self) + "'"
+        }
     }
 
     private func send(_ sql: String) throws(StepError) {

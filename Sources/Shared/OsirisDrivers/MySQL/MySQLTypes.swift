@@ -156,3 +156,58 @@ enum MySQLTypes {
         return magnitude <= UInt64(Int64.max) ? Int64(magnitude) : nil
     }
 }
+
+extension MySQLTypes {
+    /// The MariaDB column type `mysql.writer` creates for a logical field (documented in osiris-components(7)).
+    ///
+    /// | logical | MariaDB column |
+    /// |---|---|
+    /// | bool | BOOLEAN (TINYINT(1)), written 1/0 |
+    /// | int64 | BIGINT |
+    /// | float64 | DOUBLE |
+    /// | decimal(p,s) | DECIMAL(p,s); without precision DECIMAL(65,30), the widest MariaDB has (more digits fail the step) |
+    /// | text | LONGTEXT; VARCHAR(255) for a primary key column (an index needs a length) |
+    /// | bytes | LONGBLOB; VARBINARY(255) for a primary key column |
+    /// | date, time, timestamp | DATE, TIME(6), DATETIME(6) |
+    /// | timestamptz | TIMESTAMP(6), in UTC: 1970-01-01 00:00:01 to 2038-01-19 03:14:07 UTC, a value outside fails the step |
+    /// | json | JSON |
+    /// | uuid | UUID on MariaDB 10.7 and later, CHAR(36) before and on MySQL |
+    static func columnType(_ field: Field, isKey: Bool, hasUUID: Bool) throws(StepError) -> String {
+        switch field.type {
+        case .bool: return "BOOLEAN"
+        case .int64: return "BIGINT"
+        case .float64: return "DOUBLE"
+        case .decimal:
+            let precision = field.precision ?? 65
+            let scale = field.scale ?? (field.precision == nil ? 30 : 0)
+            guard precision <= 65, scale <= 38, scale <= precision, precision > 0 else {
+                throw StepError(.run, """
+                    column '\(field.name)' is decimal(\(precision),\(scale)); MariaDB's DECIMAL holds at most 65 digits, 38 of them after the point
+                    """)
+            }
+            return "DECIMAL(\(precision),\(scale))"
+        case .text: return isKey ? "VARCHAR(255)" : "LONGTEXT"
+        case .bytes: return isKey ? "VARBINARY(255)" : "LONGBLOB"
+        case .date: return "DATE"
+        case .time: return "TIME(6)"
+        case .timestamp: return "DATETIME(6)"
+        case .timestamptz: return "TIMESTAMP(6)"
+        case .json: return "JSON"
+        case .uuid: return hasUUID ? "UUID" : "CHAR(36)"
+        }
+    }
+
+    /// The column definitions and keys of a `CREATE TABLE` for `schema`: backquoted names, types of
+    /// `columnType`, NULL / NOT NULL from the fields (key columns NOT NULL), then `PRIMARY KEY (...)`.
+    static func tableDefinition(_ schema: Schema, primaryKey: [String], hasUUID: Bool) throws(StepError) -> String {
+        let keys = Set(primaryKey.map { $0.lowercased() })
+        var parts: [String] = []
+        for field in schema.fields {
+            let isKey = keys.contains(field.name.lowercased())
+            let type = try columnType(field, isKey: isKey, hasUUID: hasUUID)
+            parts.append("\(MySQLExtractor.quote(field.name)) \(type) \(field.nullable && !isKey ? "NULL" : "NOT NULL")")
+        }
+        if !primaryKey.isEmpty { parts.append("PRIMARY KEY (\(primaryKey.map(MySQLExtractor.quote).joined(separator: ", ")))") }
+        return parts.joined(separator: ", ")
+    }
+}
