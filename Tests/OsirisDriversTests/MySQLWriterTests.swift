@@ -6,41 +6,6 @@ import OsirisData
 import Synchronization
 import Testing
 
-/// A source that hands out its batches, then fails like an upstream step that broke.
-// unchecked: read by the one driver thread under test.
-final class FailingSource: BatchSource, @unchecked Sendable {
-    let stepID = "upstream"
-    private let fixedSchema: Schema
-    private var batches: [RecordBatch]
-    /// Called before each batch is handed out, with the number of batches handed out so far.
-    private let before: (Int) -> Void
-    private var handed = 0
-    private let fails: Bool
-    /// The run's token, when the source should end with it.
-    var cancellation: CancellationToken?
-
-    init(schema: Schema, batches: [RecordBatch], fails: Bool = true, before: @escaping (Int) -> Void = { _ in }) {
-        fixedSchema = schema
-        self.batches = batches
-        self.fails = fails
-        self.before = before
-    }
-
-    func schema() throws(StepError) -> Schema { fixedSchema }
-
-    func next() throws(StepError) -> RecordBatch? {
-        before(handed)
-        handed += 1
-        // As the runner's sources do: a cancelled run ends the input.
-        try cancellation?.check()
-        if batches.isEmpty {
-            if fails { throw StepError(.upstreamFailed, "step 'upstream' failed") }
-            return nil
-        }
-        return batches.removeFirst()
-    }
-}
-
 @Suite struct MySQLWriterTests {
     static let pair = Schema([Field(name: "id", type: .int64, nullable: false), Field(name: "label", type: .text)])
 

@@ -6,37 +6,6 @@ import OsirisData
 import Synchronization
 import Testing
 
-/// A source that hands out its batches, then fails like an upstream step that broke mid-stream (or
-/// ends, when `fails` is false); `beforeBatch` runs before batch N (1-based) is handed out.
-// unchecked: read by the one driver thread under test.
-final class FailingSource: BatchSource, @unchecked Sendable {
-    let stepID = "upstream"
-    private let fixedSchema: Schema
-    private var batches: [RecordBatch]
-    private var handedOut = 0
-    private let beforeBatch: (Int) -> Void
-    private let fails: Bool
-
-    init(schema: Schema, batches: [RecordBatch], fails: Bool = true, beforeBatch: @escaping (Int) -> Void = { _ in }) {
-        self.fails = fails
-        fixedSchema = schema
-        self.batches = batches
-        self.beforeBatch = beforeBatch
-    }
-
-    func schema() throws(StepError) -> Schema { fixedSchema }
-
-    func next() throws(StepError) -> RecordBatch? {
-        guard !batches.isEmpty else {
-            if fails { throw StepError(.upstreamFailed, "upstream broke") }
-            return nil
-        }
-        handedOut += 1
-        beforeBatch(handedOut)
-        return batches.removeFirst()
-    }
-}
-
 @Suite struct PostgreSQLCopyEncoderTests {
     @Test func everyTypeIsEncodedAsCopyText() throws {
         let schema = Schema([
@@ -303,8 +272,8 @@ final class PostgreSQLWriterTests {
         let first = batch(Self.schema, (0..<70_000).map { [.int64(Int64($0)), .text("r", .text)] })
         let terminated = Mutex<[[String?]]>([])
         // While the writer waits for its second batch, its session is terminated from another one.
-        let source = FailingSource(schema: Self.schema, batches: [first, first], fails: false) { number in
-            guard number == 2 else { return }
+        let source = FailingSource(schema: Self.schema, batches: [first, first], fails: false) { handed in
+            guard handed == 1 else { return }
             let killed = try? database.rows("SELECT pg_terminate_backend(pid)::text FROM pg_stat_activity WHERE application_name = $1", parameters: [name])
             terminated.withLock { $0 = killed ?? [] }
         }
