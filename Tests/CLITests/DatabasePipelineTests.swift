@@ -288,6 +288,7 @@ struct DatabasePipelineTests {
         let small = try extract(100_000)
         let large = try extract(1_000_000)
         #expect(small.status == 0 && large.status == 0)
+        #expect(small.peakKiB > 1024, "the child's memory was not read")
         let lines = try String(contentsOf: folder.appendingPathComponent("out/rows-1000000.csv"), encoding: .utf8)
             .utf8.reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
         #expect(lines == 1_000_001)
@@ -314,29 +315,36 @@ struct DatabasePipelineTests {
     }
 }
 
-/// Runs a child process and reports its peak memory (`wait4`'s `ru_maxrss`), which `Process` cannot.
+/// Runs a child process and reports its peak memory.
+///
+/// `wait4`'s `ru_maxrss` cannot tell: a child spawned with vfork keeps the high-water mark of the parent's
+/// memory from before its exec (the whole test process). The child's own `VmHWM` in `/proc/PID/status`
+/// starts afresh at exec and only grows, so its last reading before the exit is the peak.
 enum ChildProcess {
-    /// Runs `executable` with `arguments` (paths in them absolute: the child keeps this process's working
-    /// folder), output discarded; returns its exit status and its peak resident memory in KiB.
+    /// Runs `executable` with `arguments` (paths in them absolute), output discarded; returns its exit
+    /// status and its peak resident memory in KiB.
     static func peakMemory(_ executable: URL, _ arguments: [String]) throws -> (status: Int32, peakKiB: Int) {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         environment["XDG_CONFIG_HOME"] = "/nonexistent"
-        let argv = ([executable.path] + arguments).map { strdup($0) } + [nil]
-        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { (argv + envp).forEach { free($0) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, executable.path, &actions, nil, argv, envp)
-        try #require(spawned == 0, "posix_spawn: \(String(cString: strerror(spawned)))")
-        var status: Int32 = 0
-        var usage = rusage()
-        while wait4(pid, &status, 0, &usage) == -1 && errno == EINTR {}
-        let exitStatus = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        return (exitStatus, usage.ru_maxrss)
+        process.environment = environment
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let status = "/proc/\(process.processIdentifier)/status"
+        var peak = 0
+        while process.isRunning {
+            if let text = try? String(contentsOfFile: status, encoding: .utf8),
+               let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+               let kib = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") {
+                peak = max(peak, kib)
+            }
+            usleep(10_000)
+        }
+        process.waitUntilExit()
+        return (process.terminationStatus, peak)
     }
 }
