@@ -119,7 +119,7 @@ final class PostgreSQLWriterTests {
         let progress = RecordingProgress()
         let source = FixedSource(stepID: "up", schema: Self.schema, batches: [batch(Self.schema, [[.int64(1), .text("a", .text)]])])
         try PostgreSQLWriter().write(step(["table": .string(table), "primary_key": "id"], progress: progress), input: source)
-        try write(["table": .string(table)], [[.int64(2), .text("b", .text)], [.int64(3), .null]])
+        try write(["table": .string("public." + table), "schema": "elsewhere"], [[.int64(2), .text("b", .text)], [.int64(3), .null]])
         #expect(try contents(table, database) == [["1", "a"], ["2", "b"], ["3", nil]])
         #expect(progress.rowsRead == 1 && progress.rowsWritten == 1)
         let created = try database.rows("""
