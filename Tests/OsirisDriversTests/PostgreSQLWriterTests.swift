@@ -292,6 +292,12 @@ final class PostgreSQLWriterTests {
         #expect(error?.message.hasPrefix("PostgreSQL error 22P02: invalid input syntax for type integer: \"three\"") == true)
         #expect(try contents(table, database) == [["1", "x"]])
         #expect(try leftovers(database) == [])
+        // Rejected in the first row of a long load: the server's error, not a broken connection.
+        let many = (0..<200_000).map { [Value.text($0 == 0 ? "nope" : String($0), .text), .text("r", .text)] }
+        let source = FixedSource(stepID: "up", schema: schema, batches: [batch(schema, many), batch(schema, many)])
+        let early = #expect(throws: StepError.self) { try PostgreSQLWriter().write(self.step(["table": .string(table)]), input: source) }
+        #expect(early?.message.hasPrefix("PostgreSQL error 22P02: invalid input syntax for type integer: \"nope\"") == true)
+        #expect(try contents(table, database) == [["1", "x"]])
     }
 
     @Test func theConnectionKilledMidLoadLeavesTheTargetAsItWas() throws {
@@ -313,6 +319,24 @@ final class PostgreSQLWriterTests {
         #expect(terminated.withLock { $0 } == [["true"]])
         #expect(error?.code == .connection)
         #expect(error?.retryable == true)
+        #expect(try contents(table, database) == [["1", "x"]])
+        #expect(try leftovers(database) == [])
+    }
+
+    @Test func anInterruptedRunIsCancelledAndLeavesTheTargetAsItWas() throws {
+        let table = TestPostgres.uniqueName("pgw_cancel")
+        let database = try admin()
+        defer { try? database.execute("DROP TABLE IF EXISTS \(table)") }
+        try database.execute("CREATE TABLE \(table) (id int8, name text); INSERT INTO \(table) VALUES (1, 'x')")
+        let token = CancellationToken()
+        let rows = batch(Self.schema, (0..<70_000).map { [.int64(Int64($0)), .text("r", .text)] })
+        let source = FailingSource(schema: Self.schema, batches: [rows, rows, rows], fails: false) { number in
+            if number == 3 { token.cancel() }
+        }
+        var context = step(["table": .string(table), "write_mode": "replace"])
+        context.cancellation = token
+        let error = #expect(throws: StepError.self) { try PostgreSQLWriter().write(context, input: source) }
+        #expect(error?.code == .cancelled)
         #expect(try contents(table, database) == [["1", "x"]])
         #expect(try leftovers(database) == [])
     }
