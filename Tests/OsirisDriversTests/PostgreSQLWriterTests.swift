@@ -63,6 +63,19 @@ final class FailingSource: BatchSource, @unchecked Sendable {
         #expect(encoder.ordinal == 10)
     }
 
+    @Test func largeInputsGoOutInChunksOfWholeRows() throws {
+        let schema = Schema([Field(name: "t", type: .text)])
+        let text = String(repeating: "x", count: 39)
+        let rows = batch(schema, Array(repeating: [Value.text(text, .text)], count: 40_000))
+        let encoder = PostgreSQLCopyEncoder()
+        var chunks: [[UInt8]] = []
+        try encoder.encode(rows) { chunks.append(Array($0)) }
+        try encoder.finish { chunks.append(Array($0)) }
+        // 40-byte rows: the first chunk ends with the row that reaches 1 MiB (1,048,576 bytes).
+        #expect(chunks.map(\.count) == [1_048_600, 1_600_000 - 1_048_600])
+        #expect(chunks.allSatisfy { $0.last == 0x0A })
+    }
+
     @Test func logicalTypesMapToPostgreSQLTypes() {
         let schema = Schema([
             Field(name: "a", type: .bool, nullable: false), Field(name: "b", type: .int64), Field(name: "c", type: .float64),
