@@ -32,6 +32,19 @@ import Testing
         #expect(encoder.ordinal == 10)
     }
 
+    @Test func largeInputsGoOutInChunksOfWholeRows() throws {
+        let schema = Schema([Field(name: "t", type: .text)])
+        let text = String(repeating: "x", count: 39)
+        let rows = batch(schema, Array(repeating: [Value.text(text, .text)], count: 40_000))
+        let encoder = PostgreSQLCopyEncoder()
+        var chunks: [[UInt8]] = []
+        try encoder.encode(rows) { chunks.append(Array($0)) }
+        try encoder.finish { chunks.append(Array($0)) }
+        // 40-byte rows: the first chunk ends with the row that reaches 1 MiB (1,048,576 bytes).
+        #expect(chunks.map(\.count) == [1_048_600, 1_600_000 - 1_048_600])
+        #expect(chunks.allSatisfy { $0.last == 0x0A })
+    }
+
     @Test func logicalTypesMapToPostgreSQLTypes() {
         let schema = Schema([
             Field(name: "a", type: .bool, nullable: false), Field(name: "b", type: .int64), Field(name: "c", type: .float64),
@@ -88,7 +101,7 @@ final class PostgreSQLWriterTests {
         let progress = RecordingProgress()
         let source = FixedSource(stepID: "up", schema: Self.schema, batches: [batch(Self.schema, [[.int64(1), .text("a", .text)]])])
         try PostgreSQLWriter().write(step(["table": .string(table), "primary_key": "id"], progress: progress), input: source)
-        try write(["table": .string(table)], [[.int64(2), .text("b", .text)], [.int64(3), .null]])
+        try write(["table": .string("public." + table), "schema": "elsewhere"], [[.int64(2), .text("b", .text)], [.int64(3), .null]])
         #expect(try contents(table, database) == [["1", "a"], ["2", "b"], ["3", nil]])
         #expect(progress.rowsRead == 1 && progress.rowsWritten == 1)
         let created = try database.rows("""
@@ -261,6 +274,12 @@ final class PostgreSQLWriterTests {
         #expect(error?.message.hasPrefix("PostgreSQL error 22P02: invalid input syntax for type integer: \"three\"") == true)
         #expect(try contents(table, database) == [["1", "x"]])
         #expect(try leftovers(database) == [])
+        // Rejected in the first row of a long load: the server's error, not a broken connection.
+        let many = (0..<200_000).map { [Value.text($0 == 0 ? "nope" : String($0), .text), .text("r", .text)] }
+        let source = FixedSource(stepID: "up", schema: schema, batches: [batch(schema, many), batch(schema, many)])
+        let early = #expect(throws: StepError.self) { try PostgreSQLWriter().write(self.step(["table": .string(table)]), input: source) }
+        #expect(early?.message.hasPrefix("PostgreSQL error 22P02: invalid input syntax for type integer: \"nope\"") == true)
+        #expect(try contents(table, database) == [["1", "x"]])
     }
 
     @Test func theConnectionKilledMidLoadLeavesTheTargetAsItWas() throws {
@@ -282,6 +301,24 @@ final class PostgreSQLWriterTests {
         #expect(terminated.withLock { $0 } == [["true"]])
         #expect(error?.code == .connection)
         #expect(error?.retryable == true)
+        #expect(try contents(table, database) == [["1", "x"]])
+        #expect(try leftovers(database) == [])
+    }
+
+    @Test func anInterruptedRunIsCancelledAndLeavesTheTargetAsItWas() throws {
+        let table = TestPostgres.uniqueName("pgw_cancel")
+        let database = try admin()
+        defer { try? database.execute("DROP TABLE IF EXISTS \(table)") }
+        try database.execute("CREATE TABLE \(table) (id int8, name text); INSERT INTO \(table) VALUES (1, 'x')")
+        let token = CancellationToken()
+        let rows = batch(Self.schema, (0..<70_000).map { [.int64(Int64($0)), .text("r", .text)] })
+        let source = FailingSource(schema: Self.schema, batches: [rows, rows, rows], fails: false) { number in
+            if number == 3 { token.cancel() }
+        }
+        var context = step(["table": .string(table), "write_mode": "replace"])
+        context.cancellation = token
+        let error = #expect(throws: StepError.self) { try PostgreSQLWriter().write(context, input: source) }
+        #expect(error?.code == .cancelled)
         #expect(try contents(table, database) == [["1", "x"]])
         #expect(try leftovers(database) == [])
     }

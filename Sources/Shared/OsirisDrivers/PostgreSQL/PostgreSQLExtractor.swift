@@ -42,22 +42,35 @@ struct PostgreSQLExtractor: Extractor {
     ) throws(StepError) {
         let schema = PostgreSQLTypes.schema(try connection.describe(query))
         try output.start(schema: schema)
-        var parser = PostgreSQLCopyParser(kinds: PostgreSQLTypes.kinds(schema))
-        var builder = BatchBuilder(schema: schema, capacity: batchSize)
+        var batcher = CopyBatcher(parser: PostgreSQLCopyParser(kinds: PostgreSQLTypes.kinds(schema)),
+                                  builder: BatchBuilder(schema: schema, capacity: batchSize))
+        try connection.copyOut(query) { row throws(StepError) in
+            try batcher.parser.appendRow(row, to: &batcher.builder)
+            batcher.bytes += row.count
+            if batcher.builder.count == batchSize { try batcher.emit(context: context, output: output, sent: sent) }
+        }
+        if batcher.builder.count > 0 { try batcher.emit(context: context, output: output, sent: sent) }
+    }
+
+    /// The rows of a COPY on their way into batches.
+    private struct CopyBatcher {
+        var parser: PostgreSQLCopyParser
+        var builder: BatchBuilder
         var bytes = 0
-        func emit() throws(StepError) {
+
+        init(parser: PostgreSQLCopyParser, builder: BatchBuilder) {
+            self.parser = parser
+            self.builder = builder
+        }
+
+        /// Sends the rows collected so far as one batch.
+        mutating func emit(context: StepContext, output: any BatchSink, sent: (Int, Int) -> Void) throws(StepError) {
             let batch = builder.finish()
             sent(batch.count, bytes)
             bytes = 0
             try context.cancellation.check()
             try output.send(batch)
         }
-        try connection.copyOut(query) { row throws(StepError) in
-            try parser.appendRow(row, to: &builder)
-            bytes += row.count
-            if builder.count == batchSize { try emit() }
-        }
-        if builder.count > 0 { try emit() }
     }
 
     /// The SQL to run: `query` as given (without a final semicolon), or a SELECT built from `table`

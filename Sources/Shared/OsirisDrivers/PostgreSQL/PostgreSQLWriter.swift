@@ -18,7 +18,8 @@ import OsirisData
 ///   created from the input's schema (`PostgreSQLTypes.columnType`) with `PRIMARY KEY (primary_key)`
 ///   when given, inside the same transaction, and the rows copied straight into it.
 ///
-/// Identifiers are always quoted; the table lives in config `schema` (default public).
+/// Identifiers are always quoted; the table lives in config `schema` (default public), unless
+/// `table` is written `schema.table`.
 struct PostgreSQLWriter: Writer {
     /// What the step's config asks for.
     struct Target {
@@ -35,8 +36,15 @@ struct PostgreSQLWriter: Writer {
         var displayName: String { "\(schema).\(table)" }
 
         init(_ context: StepContext) throws(StepError) {
-            table = try context.requiredString("table")
-            schema = context.config("schema")?.stringValue ?? "public"
+            let given = try context.requiredString("table")
+            // `schema.table` names its schema, as the extractor reads it.
+            if let dot = given.firstIndex(of: "."), dot != given.startIndex, given.index(after: dot) != given.endIndex {
+                schema = String(given[..<dot])
+                table = String(given[given.index(after: dot)...])
+            } else {
+                schema = context.config("schema")?.stringValue ?? "public"
+                table = given
+            }
             mode = context.config("write_mode")?.stringValue ?? "append"
             guard ["append", "replace", "upsert", "truncate"].contains(mode) else {
                 throw StepError(.configuration, "step '\(context.step.id)': unknown write_mode '\(mode)'")
