@@ -5,7 +5,7 @@ public struct DriverRegistry: Sendable {
     /// Discoverers by canonical connection family.
     private let discoverers: [String: any Discoverer]
 
-    /// The built-in drivers: files and SQLite. Database servers come with their own drivers.
+    /// The built-in drivers: files, SQLite, PostgreSQL (and Supabase) and MariaDB/MySQL.
     public init() {
         drivers = [
             "filesystem.csv_extractor": .extractor(CSVFileExtractor()),
