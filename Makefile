@@ -65,10 +65,12 @@ demo: setup build
 demo-servers: setup build
 	scripts/demo-servers
 
+# Each case against its reference in the same run; the database cases share one pair of throwaway servers.
 bench: build
 	bench/lint
 	bench/compile
 	bench/exec
+	scripts/with-servers bash -c 'bench/postgres/run && bench/mysql/run'
 
 clean:
 	rm -rf .build .build-check .build-tsan examples/build examples/demo/build examples/demo/out examples/demo/runs examples/demo/shop.db
