@@ -22,15 +22,30 @@ public struct DiscoveryRequest: Sendable {
     public var tables: [String]
     /// Set when the caller is interrupted; drivers interrupt their catalog queries.
     public var cancellation: CancellationToken
+    /// How many sample rows to take per table at depth `profile` (0: none).
+    public var sample: Int
+    /// The masker secrets are registered with; every message passes through it.
+    public var masker: SecretMasker
+    /// Seconds a single catalog or profile query may run before the server stops it.
+    public var statementTimeout: Int
+    /// Called with every query a discoverer sends, before sending it (tests count them; nil: nothing).
+    public var onQuery: (@Sendable (String) -> Void)?
 
     /// Creates a request.
     public init(connection: ResolvedConnection, depth: DiscoveryDepth = .columns, tables: [String] = [],
-                cancellation: CancellationToken = CancellationToken()) {
+                cancellation: CancellationToken = CancellationToken(), sample: Int = 5, masker: SecretMasker = SecretMasker(),
+                statementTimeout: Int = 30) {
         self.connection = connection
         self.depth = depth
         self.tables = tables
         self.cancellation = cancellation
+        self.sample = sample
+        self.masker = masker
+        self.statementTimeout = statementTimeout
     }
+
+    /// Reports a query to `onQuery`.
+    package func observe(_ sql: String) { onQuery?(sql) }
 
     /// Whether a table is selected by `tables`.
     public func selects(schema: String, name: String) -> Bool {
@@ -87,4 +102,13 @@ public struct DiscoveryResult: Sendable, Equatable {
 public protocol Discoverer: Sendable {
     /// Discovers the catalog of `request.connection` at `request.depth`.
     func discover(_ request: DiscoveryRequest) throws(StepError) -> DiscoveryResult
+
+    /// A cheap hash of the catalog's structure (one query), which changes whenever a table, column,
+    /// key, default or comment does; nil when the discoverer has none, so nothing is cached.
+    func structureHash(_ request: DiscoveryRequest) throws(StepError) -> String?
+}
+
+extension Discoverer {
+    /// No structure hash: discovery always reads the catalog.
+    public func structureHash(_ request: DiscoveryRequest) throws(StepError) -> String? { nil }
 }

@@ -18,7 +18,7 @@ public struct DriverRegistry: Sendable {
             "supabase.extractor": .extractor(PostgreSQLExtractor()),
             "mysql.extractor": .extractor(MySQLExtractor()),
         ]
-        discoverers = ["sqlite": SQLiteDiscoverer()]
+        discoverers = ["sqlite": SQLiteDiscoverer(), "postgres": PostgreSQLDiscoverer(), "supabase": PostgreSQLDiscoverer()]
     }
 
     /// A registry of the given drivers, for tests that need drivers of their own.

@@ -44,14 +44,16 @@ struct SQLiteDiscoverer: Discoverer {
     /// Columns, primary key and foreign keys of a table or view.
     private func describe(_ table: inout SnapshotTable, in database: SQLiteDatabase) throws(StepError) {
         let literal = "'" + table.name.replacingAll("'", with: "''") + "'"
-        let info = try database.prepare("SELECT name, type, \"notnull\", pk FROM pragma_table_info(\(literal)) ORDER BY cid")
+        let info = try database.prepare("SELECT name, type, \"notnull\", pk, dflt_value FROM pragma_table_info(\(literal)) ORDER BY cid")
         var keyed: [(position: Int, name: String)] = []
         while try info.step() {
             let name = info.text(0)
             let declared = info.text(1)
             let position = info.int(3)
             let logical = SQLiteTypes.logicalType(declared: declared) ?? (declared.isEmpty ? .bytes : .decimal)
-            table.columns.append(SnapshotColumn(name: name, type: declared, logicalType: logical.rawValue, nullable: info.int(2) == 0))
+            table.columns.append(SnapshotColumn(
+                name: name, type: declared, logicalType: logical.rawValue, nullable: info.int(2) == 0,
+                defaultValue: info.isNull(4) ? nil : info.text(4)))
             if position > 0 { keyed.append((position, name)) }
         }
         table.primaryKey = keyed.sorted { $0.position < $1.position }.map(\.name)
