@@ -65,12 +65,12 @@ public enum Discovery {
         cancellation: CancellationToken = CancellationToken(), masker: SecretMasker
     ) throws(DiscoveryError) -> DiscoveryOutcome {
         let connection = try resolve(options.connection, resolver: resolver, masker: masker)
+        try checkLocalFiles(connection)
         guard let discoverer = registry.discoverer(forFamily: connection.family) else {
             throw DiscoveryError(
                 "this build cannot discover '\(connection.family)' connections (it can: \(registry.discoverableFamilies.joined(separator: ", ")))",
                 exitStatus: .configuration)
         }
-        try checkLocalFiles(connection)
         var request = DiscoveryRequest(
             connection: connection, depth: options.depth, tables: options.tables, cancellation: cancellation,
             sample: options.sample, masker: masker, statementTimeout: options.statementTimeout)
@@ -107,6 +107,10 @@ public enum Discovery {
             return ResolvedConnection(reference: text, family: "filesystem", fields: ["base_dir": .string(String(path))])
         }
         do {
+            // `@family` names the family's default alias, like the family alone.
+            if text.hasPrefix("@"), !text.contains("."), ConnectionFamily.canonical(String(text.dropFirst())) != nil {
+                return try resolver.resolve(String(text.dropFirst()))
+            }
             return try resolver.resolve(text)
         } catch {
             throw DiscoveryError(error, masker: masker)
