@@ -65,7 +65,7 @@ import Testing
     @Test func lookupByFamilyAndMissingFile() {
         #expect(DriverRegistry().discoverer(forFamily: "pg") is PostgreSQLDiscoverer)
         #expect(DriverRegistry().discoverer(forFamily: "parquet") == nil)
-        #expect(DriverRegistry().discoverableFamilies == ["postgres", "sqlite", "supabase"])
+        #expect(DriverRegistry().discoverableFamilies == ["filesystem", "mysql", "postgres", "sqlite", "supabase"])
         do {
             _ = try SQLiteDiscoverer().discover(request(folder.appendingPathComponent("none.db").path))
             Issue.record("a missing database was discovered")

@@ -18,7 +18,7 @@ public struct DriverRegistry: Sendable {
             "supabase.extractor": .extractor(PostgreSQLExtractor()),
             "mysql.extractor": .extractor(MySQLExtractor()),
         ]
-        discoverers = ["sqlite": SQLiteDiscoverer(), "postgres": PostgreSQLDiscoverer(), "supabase": PostgreSQLDiscoverer(), "mysql": MySQLDiscoverer()]
+        discoverers = ["sqlite": SQLiteDiscoverer(), "postgres": PostgreSQLDiscoverer(), "supabase": PostgreSQLDiscoverer(), "mysql": MySQLDiscoverer(), "filesystem": FilesystemDiscoverer()]
     }
 
     /// A registry of the given drivers, for tests that need drivers of their own.
