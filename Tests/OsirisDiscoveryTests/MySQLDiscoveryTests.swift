@@ -62,6 +62,20 @@ struct MySQLDiscoveryTests {
         #expect(second.bytes == first.bytes)
     }
 
+    @Test func theCacheHoldsUntilAlterTable() throws {
+        let folder = TemporaryFolder()
+        let resolver = try Self.prepare(folder)
+        let options = DiscoveryOptions(connection: "@mysql.fixture", cacheDirectory: folder.path + "/cache")
+        #expect(!(try Discovery.run(options, resolver: resolver, masker: SecretMasker()).fromCache))
+        #expect(try Discovery.run(options, resolver: resolver, masker: SecretMasker()).fromCache)
+        let admin = try MySQLConnection(
+            ResolvedConnection(reference: "@mysql.test", family: "mysql", fields: TestServers.mariadbFields()), masker: SecretMasker())
+        try admin.execute("ALTER TABLE \(Self.database).orders ADD COLUMN note text")
+        let changed = try Discovery.run(options, resolver: resolver, masker: SecretMasker())
+        #expect(!changed.fromCache)
+        #expect(String(decoding: changed.bytes, as: UTF8.self).contains("\"name\":\"note\""))
+    }
+
     @Test func badPasswordIs77AndNeverShown() throws {
         let folder = TemporaryFolder()
         var fields = TestServers.mariadbFields()

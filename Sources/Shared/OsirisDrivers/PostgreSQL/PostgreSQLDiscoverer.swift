@@ -30,10 +30,9 @@ struct PostgreSQLDiscoverer: Discoverer {
         try PostgreSQLDiscoverer.withReadOnly(request) { connection throws(StepError) in
             try Self.rows(connection, request, """
                 SELECT md5(coalesce(string_agg(line, E'\\n' ORDER BY line), '')) FROM (
-                  SELECT format('%s|%s|%s|%s|%s|%s|%s', c.oid, n.nspname, c.relname, c.relkind, a.attnum, a.attname,
-                                format_type(a.atttypid, a.atttypmod)) || '|' || a.attnotnull || '|'
-                         || coalesce(pg_get_expr(d.adbin, d.adrelid), '') || '|' || a.attidentity || a.attgenerated
-                         || '|' || coalesce(ds.description, '') AS line
+                  SELECT format('%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s', c.oid, n.nspname, c.relname, c.relkind, a.attnum,
+                                a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, pg_get_expr(d.adbin, d.adrelid),
+                                a.attidentity, a.attgenerated, ds.description) AS line
                   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                   LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
                   LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum

@@ -41,6 +41,18 @@ struct SQLiteDiscoverer: Discoverer {
             database: base.isEmpty ? file : base, serverVersion: String(cString: sqlite3_libversion()), tables: tables)
     }
 
+    /// The SQL of every schema object: it changes with any table, column, key or default.
+    func structureHash(_ request: DiscoveryRequest) throws(StepError) -> String? {
+        guard let path = request.connection.fields["path"]?.stringValue, DirectoryWalker.exists(path) else { return nil }
+        let database = try SQLiteDatabase(path: path, readOnly: true)
+        let schema = try database.prepare("SELECT type, name, tbl_name, coalesce(sql, '') FROM sqlite_schema ORDER BY type, name")
+        var text = ""
+        while try schema.step() {
+            text += schema.text(0) + "\u{0}" + schema.text(1) + "\u{0}" + schema.text(2) + "\u{0}" + schema.text(3) + "\n"
+        }
+        return Fingerprint.sha256(Array(text.utf8))
+    }
+
     /// Columns, primary key and foreign keys of a table or view.
     private func describe(_ table: inout SnapshotTable, in database: SQLiteDatabase) throws(StepError) {
         let literal = "'" + table.name.replacingAll("'", with: "''") + "'"
