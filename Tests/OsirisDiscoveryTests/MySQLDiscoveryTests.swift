@@ -76,6 +76,30 @@ struct MySQLDiscoveryTests {
         #expect(String(decoding: changed.bytes, as: UTF8.self).contains("\"name\":\"note\""))
     }
 
+    @Test func profileOfKnownData() throws {
+        let folder = TemporaryFolder()
+        let resolver = try Self.prepare(folder)
+        let admin = try MySQLConnection(
+            ResolvedConnection(reference: "@mysql.test", family: "mysql", fields: TestServers.mariadbFields()), masker: SecretMasker())
+        try admin.execute("""
+            INSERT INTO \(Self.database).customers (id, email, DisplayName, created_at) VALUES
+              (2, 'b@x', NULL, '2024-01-02 00:00:00'), (1, 'a@x', 'Ann', '2024-01-01 00:00:00'), (3, 'c@x', 'Ann', '2024-01-03 00:00:00')
+            """)
+        let outcome = try Discovery.run(
+            DiscoveryOptions(connection: "@mysql.fixture", depth: .profile, tables: ["customers"], sample: 1), resolver: resolver,
+            masker: SecretMasker())
+        let snapshot = try Snapshot.decode(outcome.bytes, path: "-")
+        #expect(ProfileTests.statistics(snapshot, "customers") == [
+            "id 0.0 3 1 3",
+            "email 0.0 3 a@x c@x",
+            "DisplayName 0.3333 1 Ann Ann",
+            "created_at 0.0 3 2024-01-01 00:00:00 2024-01-03 00:00:00",
+        ])
+        #expect(snapshot.tables[0].sampleRows == [
+            ["id": "1", "email": "a@x", "DisplayName": "Ann", "created_at": "2024-01-01 00:00:00"],
+        ])
+    }
+
     @Test func badPasswordIs77AndNeverShown() throws {
         let folder = TemporaryFolder()
         var fields = TestServers.mariadbFields()

@@ -20,6 +20,15 @@ struct MySQLDiscoverer: Discoverer {
                 let mariadb = version?.lowercased().contains("mariadb") ?? false
                 try Self.describe(&tables, connection, request, scope: scope, mariadb: mariadb)
             }
+            if request.depth == .profile {
+                let query = ProfileQuery(quote: { "`" + $0.replacingAll("`", with: "``") + "`" }, text: { "CAST(\($0) AS CHAR)" })
+                for index in tables.indices {
+                    let source = query.qualified(tables[index].table, schema: true)
+                    try query.profile(&tables[index].table, source: source, request: request) { sql throws(StepError) in
+                        try Self.rows(connection, request, sql)
+                    }
+                }
+            }
             let shortVersion = version.map { String($0.split(separator: "-").first ?? "") }
             return DiscoveryResult(database: database, serverVersion: shortVersion, tables: tables.map(\.table))
         }

@@ -21,6 +21,15 @@ struct PostgreSQLDiscoverer: Discoverer {
             let identity = try Self.rows(connection, request, "SELECT current_database(), current_setting('server_version')")
             var tables = try Self.tables(connection, request)
             if request.depth != .tables { try Self.describe(&tables, connection, request) }
+            if request.depth == .profile {
+                let query = ProfileQuery(quote: PostgreSQLConnection.quote, text: { "(\($0))::text" })
+                for index in tables.indices {
+                    let source = query.qualified(tables[index].table, schema: true)
+                    try query.profile(&tables[index].table, source: source, request: request) { sql throws(StepError) in
+                        try Self.rows(connection, request, sql)
+                    }
+                }
+            }
             let version = identity.first?[1].map { String($0.split(separator: " ").first ?? "") }
             return DiscoveryResult(database: identity.first?[0] ?? nil, serverVersion: version, tables: tables.map(\.table))
         }

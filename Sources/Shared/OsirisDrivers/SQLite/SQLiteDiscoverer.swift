@@ -33,12 +33,28 @@ struct SQLiteDiscoverer: Discoverer {
             if request.depth != .tables {
                 try describe(&table, in: database)
             }
+            if request.depth == .profile {
+                let query = ProfileQuery(quote: { "\"" + $0.replacingAll("\"", with: "\"\"") + "\"" }, text: { "CAST(\($0) AS TEXT)" })
+                try query.profile(&table, source: query.qualified(table, schema: false), request: request) { sql throws(StepError) in
+                    try Self.rows(database, sql)
+                }
+            }
             tables.append(table)
         }
         let file = path.split(separator: "/").last.map(String.init) ?? path
         let base = file.split(separator: ".").dropLast().joined(separator: ".")
         return DiscoveryResult(
             database: base.isEmpty ? file : base, serverVersion: String(cString: sqlite3_libversion()), tables: tables)
+    }
+
+    /// Every row of a query as text (NULL as nil).
+    static func rows(_ database: SQLiteDatabase, _ sql: String) throws(StepError) -> [[String?]] {
+        let statement = try database.prepare(sql)
+        var rows: [[String?]] = []
+        while try statement.step() {
+            rows.append((0..<statement.columnCount).map { statement.isNull($0) ? nil : statement.text($0) })
+        }
+        return rows
     }
 
     /// The SQL of every schema object: it changes with any table, column, key or default.
