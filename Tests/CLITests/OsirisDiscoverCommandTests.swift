@@ -128,11 +128,28 @@ import Testing
         #expect(!run.stderr.contains("Pa55-word"))
     }
 
+    /// The example of osiris-snapshot(5) is the real output of the command it names.
+    @Test func theManPageExampleIsRealOutput() throws {
+        let examples = folder.appendingPathComponent("examples")
+        try FileManager.default.copyItem(at: ToolHarness.repositoryRoot.appendingPathComponent("examples"), to: examples)
+        let sql = try Data(contentsOf: examples.appendingPathComponent("demo/shop.sql"))
+        let built = try ToolHarness.run(Self.sqlite3, [examples.appendingPathComponent("demo/shop.db").path], in: folder, stdin: sql)
+        #expect(built.status == 0)
+        let page = try String(contentsOf: ToolHarness.repositoryRoot.appendingPathComponent("man/osiris-snapshot.5"), encoding: .utf8)
+        let lines = page.split(separator: "\n", omittingEmptySubsequences: false)
+        let example = try #require(lines.firstIndex(of: ".Bd -literal").map { String(lines[$0 + 1]) })
+        let run = try discover(["--connections", "examples/osiris_connections.yaml", "@sqlite.demo", "--tables", "customers"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout == example + "\n")
+    }
+
     @Test func anUnwritableCacheIsAWarning() throws {
         try shop()
         try write("cache", "a file where the cache folder should be")
         let run = try discover(["@sqlite.shop"])
         #expect(run.status == 0)
+        #expect(run.stderr.hasPrefix("osiris-discover: warning: cannot cache the snapshot: cannot write '"), "\(run.stderr)")
+        #expect(run.stdout.hasPrefix("{\"connection\":\"@sqlite.shop\""))
     }
 }
 
