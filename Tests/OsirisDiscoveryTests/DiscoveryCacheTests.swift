@@ -116,6 +116,15 @@ struct PostgreSQLDiscoveryCacheTests {
         let (third, thirdQueries) = try run()
         #expect(!third.fromCache && thirdQueries == 8)
         #expect(String(decoding: third.bytes, as: UTF8.self).contains("\"name\":\"note\""))
+        // Row estimates are not structure: ANALYZE keeps the cache; a comment or a type change does not.
+        try admin.execute("INSERT INTO \(schema).t VALUES (1, 'a'); ANALYZE \(schema).t")
+        #expect(try run().0.fromCache)
+        try admin.execute("COMMENT ON TABLE \(schema).t IS 'things'")
+        #expect(!(try run().0.fromCache))
+        try admin.execute("ALTER TABLE \(schema).t ALTER COLUMN note TYPE varchar(20)")
+        let (retyped, _) = try run()
+        #expect(!retyped.fromCache && String(decoding: retyped.bytes, as: UTF8.self).contains("character varying(20)"))
+        #expect(try run().0.fromCache)
         let cached = try FileManager.default.contentsOfDirectory(atPath: folder.path + "/cache")
         for file in cached {
             let text = try String(contentsOfFile: folder.path + "/cache/" + file, encoding: .utf8)

@@ -35,26 +35,23 @@ struct PostgreSQLDiscoverer: Discoverer {
         }
     }
 
+    /// Counts and sums of `xmin` of the catalog rows that describe the user's relations: any DDL
+    /// (a table, column, type change, default, key or comment) writes new catalog rows with a newer
+    /// transaction id, while ANALYZE and VACUUM update row estimates in place and leave them alone.
+    /// No formatting and no sort, so it costs a few milliseconds for thousands of columns.
     func structureHash(_ request: DiscoveryRequest) throws(StepError) -> String? {
         try PostgreSQLDiscoverer.withReadOnly(request) { connection throws(StepError) in
-            try Self.rows(connection, request, """
-                SELECT md5(coalesce(string_agg(line, E'\\n' ORDER BY line), '')) FROM (
-                  SELECT format('%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s', c.oid, n.nspname, c.relname, c.relkind, a.attnum,
-                                a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, pg_get_expr(d.adbin, d.adrelid),
-                                a.attidentity, a.attgenerated, ds.description) AS line
-                  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                  LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-                  LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-                  LEFT JOIN pg_description ds ON ds.objoid = c.oid AND ds.classoid = 'pg_class'::regclass
-                       AND ds.objsubid = coalesce(a.attnum, 0)
-                  WHERE \(Self.relationKinds) AND \(Self.userSchemas)
-                  UNION ALL
-                  SELECT format('k|%s|%s|%s|%s|%s|%s', con.conrelid, con.conname, con.contype, con.conkey, con.confrelid, con.confkey)
-                  FROM pg_constraint con WHERE con.contype IN ('p', 'f')
-                  UNION ALL
-                  SELECT format('t|%s|%s', c.oid, ds.description)
-                  FROM pg_class c JOIN pg_description ds ON ds.objoid = c.oid AND ds.classoid = 'pg_class'::regclass AND ds.objsubid = 0
-                ) AS catalog
+            func summary(_ from: String) -> String { "(SELECT count(*) || ':' || coalesce(sum(xmin::text::bigint), 0) FROM \(from))" }
+            return try Self.rows(connection, request, """
+                WITH rel AS (
+                  SELECT c.oid, c.xmin FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                  WHERE \(Self.relationKinds) AND \(Self.userSchemas))
+                SELECT concat_ws('/', \(summary("rel")),
+                  \(summary("pg_attribute WHERE attrelid IN (SELECT oid FROM rel)")),
+                  \(summary("pg_attrdef WHERE adrelid IN (SELECT oid FROM rel)")),
+                  \(summary("pg_constraint WHERE conrelid IN (SELECT oid FROM rel)")),
+                  \(summary("pg_description WHERE objoid IN (SELECT oid FROM rel)")),
+                  \(summary("pg_namespace")), \(summary("pg_type")))
                 """).first?.first ?? nil
         }
     }
