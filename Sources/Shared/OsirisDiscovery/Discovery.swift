@@ -94,6 +94,8 @@ public enum Discovery {
             if let cache, let hash, let warning = cache.write(bytes, structureHash: hash) { warnings.append(masker.mask(warning)) }
             return DiscoveryOutcome(bytes: bytes, fromCache: false, warnings: warnings)
         } catch {
+            // SIGINT ends with 130, SIGTERM with 143, whatever the cancelled query reported.
+            if cancellation.isCancelled { throw DiscoveryError("interrupted", exitStatus: cancellation.exitStatus) }
             throw DiscoveryError(error, masker: masker)
         }
     }
