@@ -84,7 +84,8 @@ let package = Package(
         .testTarget(name: "OsirisDataTests", dependencies: ["OsirisData", "OsirisCore"]),
         .testTarget(name: "OsirisDriversTests", dependencies: ["CSQLite3", "OsirisDrivers", "OsirisData", "OsirisCore", "OML"]),
         .testTarget(name: "OsirisRunnerTests", dependencies: ["OsirisRunner", "OsirisDrivers", "OsirisData", "OsirisCore", "OML"]),
-        .testTarget(name: "OsirisDiscoveryTests", dependencies: ["OsirisDiscovery", "OsirisDrivers", "OsirisCore", "OML"]),
+        .testTarget(
+            name: "OsirisDiscoveryTests", dependencies: ["OsirisDiscovery", "OsirisDrivers", "OsirisCore", "OML"], exclude: ["Goldens"]),
         .testTarget(name: "CLITests", dependencies: ["oml-lint", "oml-compile", "osiris-exec", "osiris-discover"]),
     ],
     swiftLanguageModes: [.v6]
