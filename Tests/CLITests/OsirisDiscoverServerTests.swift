@@ -44,6 +44,19 @@ struct OsirisDiscoverServerTests {
         #expect(!run.stderr.contains("Wr0ng-Pa55"))
     }
 
+    @Test func aQueryOverTheStatementTimeoutExits75() throws {
+        let schema = Self.uniqueName("timeout")
+        try Self.psql("CREATE SCHEMA \(schema); CREATE VIEW \(schema).slow AS SELECT pg_sleep(5)::text AS x")
+        defer { try? Self.psql("DROP SCHEMA \(schema) CASCADE") }
+        let started = Date()
+        let run = try ToolHarness.run("osiris-discover", [
+            Self.url, "--depth", "profile", "--tables", "\(schema).slow", "--statement-timeout", "1",
+        ])
+        #expect(run.status == 75, "\(run.stderr)")
+        #expect(run.stderr.contains("statement timeout"), "\(run.stderr)")
+        #expect(Date().timeIntervalSince(started) < 4)
+    }
+
     @Test func sigtermCancelsASlowDiscoveryWith143() throws {
         let schema = Self.uniqueName("slow")
         try Self.psql("CREATE SCHEMA \(schema); CREATE VIEW \(schema).slow AS SELECT pg_sleep(30)::text AS x")
