@@ -7,7 +7,7 @@ PREFIX ?= /usr/local
 BINDIR = $(PREFIX)/bin
 MANDIR = $(PREFIX)/share/man
 SWIFT ?= swift
-TOOLS = oml-lint oml-compile osiris-exec
+TOOLS = oml-lint oml-compile osiris-exec osiris-discover
 RELEASE_BIN = .build/release
 
 .PHONY: all build setup test check tsan install uninstall clean man-check bench demo demo-servers
@@ -70,7 +70,7 @@ bench: build
 	bench/lint
 	bench/compile
 	bench/exec
-	scripts/with-servers bash -c 'bench/postgres/run && bench/mysql/run'
+	scripts/with-servers bash -c 'bench/postgres/run && bench/mysql/run && bench/discover/run'
 
 clean:
 	rm -rf .build .build-check .build-tsan examples/build examples/demo/build examples/demo/out examples/demo/runs examples/demo/shop.db

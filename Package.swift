@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "oml-lint", targets: ["oml-lint"]),
         .executable(name: "oml-compile", targets: ["oml-compile"]),
         .executable(name: "osiris-exec", targets: ["osiris-exec"]),
+        .executable(name: "osiris-discover", targets: ["osiris-discover"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
@@ -41,6 +42,9 @@ let package = Package(
             name: "OsirisRunner", dependencies: ["OsirisCore", "OsirisData", "OsirisDrivers", "OML"],
             path: "Sources/Shared/OsirisRunner"),
         .target(
+            name: "OsirisDiscovery", dependencies: ["OsirisCore", "OML", "OsirisDrivers"],
+            path: "Sources/Shared/OsirisDiscovery"),
+        .target(
             name: "OsirisCLI",
             dependencies: ["OsirisCore", "OML", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Shared/OsirisCLI"
@@ -65,6 +69,12 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
+        .executableTarget(
+            name: "osiris-discover",
+            dependencies: ["OsirisCLI", "OsirisCore", "OsirisDrivers", "OsirisDiscovery",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+
         // Tests mirror the libraries; CLITests runs the built tools against golden cases.
         .testTarget(name: "OsirisCoreTests", dependencies: ["OsirisCore"]),
         .testTarget(name: "OsirisYAMLTests", dependencies: ["OsirisYAML", "OsirisCore"]),
@@ -74,7 +84,9 @@ let package = Package(
         .testTarget(name: "OsirisDataTests", dependencies: ["OsirisData", "OsirisCore"]),
         .testTarget(name: "OsirisDriversTests", dependencies: ["CSQLite3", "OsirisDrivers", "OsirisData", "OsirisCore", "OML"]),
         .testTarget(name: "OsirisRunnerTests", dependencies: ["OsirisRunner", "OsirisDrivers", "OsirisData", "OsirisCore", "OML"]),
-        .testTarget(name: "CLITests", dependencies: ["oml-lint", "oml-compile", "osiris-exec"]),
+        .testTarget(
+            name: "OsirisDiscoveryTests", dependencies: ["OsirisDiscovery", "OsirisDrivers", "OsirisCore", "OML"], exclude: ["Goldens"]),
+        .testTarget(name: "CLITests", dependencies: ["oml-lint", "oml-compile", "osiris-exec", "osiris-discover"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -16,7 +16,7 @@ import Testing
             CREATE TABLE customers (id INTEGER PRIMARY KEY, email TEXT NOT NULL, country VARCHAR(2));
             CREATE TABLE orders (
                 id INTEGER PRIMARY KEY, customer_id INTEGER NOT NULL REFERENCES customers(id),
-                total NUMERIC(12,2), created_at TIMESTAMP, paid BOOLEAN, note);
+                total NUMERIC(12,2), created_at TIMESTAMP, paid BOOLEAN DEFAULT 0, note);
             CREATE TABLE order_items (order_id INTEGER, line INTEGER, sku TEXT, PRIMARY KEY (order_id, line),
                 FOREIGN KEY (order_id) REFERENCES orders);
             CREATE VIEW big_orders AS SELECT id, total FROM orders WHERE total > 100;
@@ -43,7 +43,7 @@ import Testing
             SnapshotColumn(name: "customer_id", type: "INTEGER", logicalType: "int64", nullable: false),
             SnapshotColumn(name: "total", type: "NUMERIC(12,2)", logicalType: "decimal", nullable: true),
             SnapshotColumn(name: "created_at", type: "TIMESTAMP", logicalType: "timestamp", nullable: true),
-            SnapshotColumn(name: "paid", type: "BOOLEAN", logicalType: "bool", nullable: true),
+            SnapshotColumn(name: "paid", type: "BOOLEAN", logicalType: "bool", nullable: true, defaultValue: "0"),
             SnapshotColumn(name: "note", type: "", logicalType: "bytes", nullable: true),
         ])
         #expect(orders.primaryKey == ["id"])
@@ -63,8 +63,9 @@ import Testing
     }
 
     @Test func lookupByFamilyAndMissingFile() {
-        #expect(DriverRegistry().discoverer(forFamily: "pg") == nil)
-        #expect(DriverRegistry().discoverableFamilies == ["sqlite"])
+        #expect(DriverRegistry().discoverer(forFamily: "pg") is PostgreSQLDiscoverer)
+        #expect(DriverRegistry().discoverer(forFamily: "parquet") == nil)
+        #expect(DriverRegistry().discoverableFamilies == ["filesystem", "mysql", "postgres", "sqlite", "supabase"])
         do {
             _ = try SQLiteDiscoverer().discover(request(folder.appendingPathComponent("none.db").path))
             Issue.record("a missing database was discovered")

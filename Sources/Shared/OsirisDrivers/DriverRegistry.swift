@@ -22,7 +22,7 @@ public struct DriverRegistry: Sendable {
             "mysql.extractor": .extractor(MySQLExtractor()),
             "mysql.writer": .writer(MySQLWriter()),
         ]
-        discoverers = ["sqlite": SQLiteDiscoverer()]
+        discoverers = ["sqlite": SQLiteDiscoverer(), "postgres": PostgreSQLDiscoverer(), "supabase": PostgreSQLDiscoverer(), "mysql": MySQLDiscoverer(), "filesystem": FilesystemDiscoverer()]
     }
 
     /// A registry of the given drivers, for tests that need drivers of their own.

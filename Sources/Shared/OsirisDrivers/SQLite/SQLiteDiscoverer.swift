@@ -33,6 +33,12 @@ struct SQLiteDiscoverer: Discoverer {
             if request.depth != .tables {
                 try describe(&table, in: database)
             }
+            if request.depth == .profile {
+                let query = ProfileQuery(quote: { "\"" + $0.replacingAll("\"", with: "\"\"") + "\"" }, text: { "CAST(\($0) AS TEXT)" })
+                try query.profile(&table, source: query.qualified(table, schema: false), request: request) { sql throws(StepError) in
+                    try Self.rows(database, sql)
+                }
+            }
             tables.append(table)
         }
         let file = path.split(separator: "/").last.map(String.init) ?? path
@@ -41,17 +47,41 @@ struct SQLiteDiscoverer: Discoverer {
             database: base.isEmpty ? file : base, serverVersion: String(cString: sqlite3_libversion()), tables: tables)
     }
 
+    /// Every row of a query as text (NULL as nil).
+    static func rows(_ database: SQLiteDatabase, _ sql: String) throws(StepError) -> [[String?]] {
+        let statement = try database.prepare(sql)
+        var rows: [[String?]] = []
+        while try statement.step() {
+            rows.append((0..<statement.columnCount).map { statement.isNull($0) ? nil : statement.text($0) })
+        }
+        return rows
+    }
+
+    /// The SQL of every schema object: it changes with any table, column, key or default.
+    func structureHash(_ request: DiscoveryRequest) throws(StepError) -> String? {
+        guard let path = request.connection.fields["path"]?.stringValue, DirectoryWalker.exists(path) else { return nil }
+        let database = try SQLiteDatabase(path: path, readOnly: true)
+        let schema = try database.prepare("SELECT type, name, tbl_name, coalesce(sql, '') FROM sqlite_schema ORDER BY type, name")
+        var text = ""
+        while try schema.step() {
+            text += schema.text(0) + "\u{0}" + schema.text(1) + "\u{0}" + schema.text(2) + "\u{0}" + schema.text(3) + "\n"
+        }
+        return Fingerprint.sha256(Array(text.utf8))
+    }
+
     /// Columns, primary key and foreign keys of a table or view.
     private func describe(_ table: inout SnapshotTable, in database: SQLiteDatabase) throws(StepError) {
         let literal = "'" + table.name.replacingAll("'", with: "''") + "'"
-        let info = try database.prepare("SELECT name, type, \"notnull\", pk FROM pragma_table_info(\(literal)) ORDER BY cid")
+        let info = try database.prepare("SELECT name, type, \"notnull\", pk, dflt_value FROM pragma_table_info(\(literal)) ORDER BY cid")
         var keyed: [(position: Int, name: String)] = []
         while try info.step() {
             let name = info.text(0)
             let declared = info.text(1)
             let position = info.int(3)
             let logical = SQLiteTypes.logicalType(declared: declared) ?? (declared.isEmpty ? .bytes : .decimal)
-            table.columns.append(SnapshotColumn(name: name, type: declared, logicalType: logical.rawValue, nullable: info.int(2) == 0))
+            table.columns.append(SnapshotColumn(
+                name: name, type: declared, logicalType: logical.rawValue, nullable: info.int(2) == 0,
+                defaultValue: info.isNull(4) ? nil : info.text(4)))
             if position > 0 { keyed.append((position, name)) }
         }
         table.primaryKey = keyed.sorted { $0.position < $1.position }.map(\.name)
