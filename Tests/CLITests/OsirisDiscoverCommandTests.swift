@@ -132,6 +132,8 @@ import Testing
     @Test func theManPageExampleIsRealOutput() throws {
         let examples = folder.appendingPathComponent("examples")
         try FileManager.default.copyItem(at: ToolHarness.repositoryRoot.appendingPathComponent("examples"), to: examples)
+        // A checkout where `make demo` ran has its database already: build a fresh one.
+        try? FileManager.default.removeItem(at: examples.appendingPathComponent("demo/shop.db"))
         let sql = try Data(contentsOf: examples.appendingPathComponent("demo/shop.sql"))
         let built = try ToolHarness.run(Self.sqlite3, [examples.appendingPathComponent("demo/shop.db").path], in: folder, stdin: sql)
         #expect(built.status == 0)

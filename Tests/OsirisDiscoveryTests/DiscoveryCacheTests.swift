@@ -95,10 +95,15 @@ struct PostgreSQLDiscoveryCacheTests {
     @Test func aCachedRunSendsOnlyTheStructureHashAndAlterTableInvalidatesIt() throws {
         let folder = TemporaryFolder()
         let schema = TestServers.uniqueName("cache")
-        let fields = TestServers.postgresFields()
+        // A database of its own: the structure hash covers the whole database, which other tests change.
+        let server = try PostgreSQLConnection(
+            ResolvedConnection(reference: "@pg.test", family: "postgres", fields: TestServers.postgresFields()), masker: SecretMasker())
+        let database = TestServers.uniqueName("osiris_cache")
+        try server.execute("CREATE DATABASE \(database)")
+        defer { try? server.execute("DROP DATABASE IF EXISTS \(database) WITH (FORCE)") }
+        let fields = TestServers.postgresFields(database: database)
         let admin = try PostgreSQLConnection(ResolvedConnection(reference: "@pg.test", family: "postgres", fields: fields), masker: SecretMasker())
         try admin.execute("CREATE SCHEMA \(schema); CREATE TABLE \(schema).t (id int PRIMARY KEY)")
-        defer { try? admin.execute("DROP SCHEMA \(schema) CASCADE") }
         let resolver = try resolver(folder, [("pg", "cache", fields)])
         let queries = Mutex<[String]>([])
         var options = DiscoveryOptions(connection: "@pg.cache", tables: ["\(schema).*"], cacheDirectory: folder.path + "/cache")
