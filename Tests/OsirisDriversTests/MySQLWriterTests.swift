@@ -8,7 +8,7 @@ import Testing
 
 /// A source that hands out its batches, then fails like an upstream step that broke.
 // unchecked: read by the one driver thread under test.
-final class FailingSource: BatchSource, @unchecked Sendable {
+final class MySQLScriptedSource: BatchSource, @unchecked Sendable {
     let stepID = "upstream"
     private let fixedSchema: Schema
     private var batches: [RecordBatch]
@@ -321,7 +321,7 @@ final class FailingSource: BatchSource, @unchecked Sendable {
         for localInfile in [true, false] {
             let error = try #require(throws: StepError.self) {
                 try write(["table": .string(table), "write_mode": .string(mode), "primary_key": "id"],
-                          source: FailingSource(schema: Self.pair, batches: batches), localInfile: localInfile)
+                          source: MySQLScriptedSource(schema: Self.pair, batches: batches), localInfile: localInfile)
             }
             #expect(error.code == .upstreamFailed)
             #expect(try rows("SELECT id, label FROM \(table) ORDER BY id") == Self.seeded)
@@ -354,7 +354,7 @@ final class FailingSource: BatchSource, @unchecked Sendable {
         let table = "w_killed_\(mode)"
         try seed(table)
         let killed = Mutex<String?>(nil)
-        let source = FailingSource(schema: Self.pair, batches: (0..<4).map { batch(Self.pair, pairs([(Int64(100 + $0), "k")])) }, fails: false) { handed in
+        let source = MySQLScriptedSource(schema: Self.pair, batches: (0..<4).map { batch(Self.pair, pairs([(Int64(100 + $0), "k")])) }, fails: false) { handed in
             guard handed == 2 else { return }
             // The writer waits on its input in the middle of LOAD DATA: kill its connection.
             if let id = try? self.rows("SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE 'LOAD DATA LOCAL INFILE%\(table)\\_\\_osiris\\_stage%' AND ID <> CONNECTION_ID()").first?.first ?? nil {
@@ -384,7 +384,7 @@ final class FailingSource: BatchSource, @unchecked Sendable {
         try seed(table)
         let token = CancellationToken()
         // The runner's source throws once the run is cancelled, as this one does on its third call.
-        let source = FailingSource(schema: Self.pair, batches: [batch(Self.pair, pairs([(7, "g")])), batch(Self.pair, pairs([(8, "h")]))]) { handed in
+        let source = MySQLScriptedSource(schema: Self.pair, batches: [batch(Self.pair, pairs([(7, "g")])), batch(Self.pair, pairs([(8, "h")]))]) { handed in
             if handed == 2 { token.cancel() }
         }
         source.cancellation = token
