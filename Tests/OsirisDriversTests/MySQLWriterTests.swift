@@ -94,6 +94,18 @@ import Testing
         }
     }
 
+    @Test func configIsReadWithTheOriginalToolsAliases() throws {
+        let connection = ResolvedConnection(reference: "@mysql.x", family: "mysql", fields: ["database": "shop"])
+        let plain = try MySQLWriter.plan(context(["table": "t"], connection: connection))
+        #expect(plain.database == "shop" && plain.table == "t" && plain.mode == "append" && !plain.truncate && plain.createTable)
+        #expect(plain.target == "`shop`.`t`" && plain.batchSize == 1000)
+        let aliased = try MySQLWriter.plan(context(["table": "db.t`x", "mode": "upsert", "upsert_keys": ["a", "b"]], connection: connection))
+        #expect(aliased.database == "db" && aliased.mode == "upsert" && aliased.primaryKey == ["a", "b"] && aliased.target == "`db`.`t``x`")
+        let truncating = try MySQLWriter.plan(context(["table": "t", "schema": "other", "truncate_before": true, "primary_key": "id"], connection: connection))
+        #expect(truncating.database == "other" && truncating.truncate && truncating.primaryKey == ["id"])
+        #expect(throws: StepError.self) { try MySQLWriter.plan(context(["table": "t", "write_mode": "upsert"], connection: connection)) }
+    }
+
     // MARK: modes
 
     @Test(.enabled(if: TestMariaDB.available)) func appendCreatesTheTableThenAppends() throws {

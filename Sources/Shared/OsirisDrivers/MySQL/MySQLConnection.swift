@@ -111,11 +111,14 @@ final class MySQLConnection {
     var server: (mariaDB: Bool, version: Int) { (mariadb_connection(handle) != 0, Int(mysql_get_server_version(handle))) }
 
     /// The first of the warnings the last statement left (`SHOW WARNINGS`), as `Warning 1265: Data
-    /// truncated ...`, or nil when it left none.
+    /// truncated ...`, or nil when it left none; deprecation notices (1287, such as MySQL 8's for
+    /// `VALUES()` in `ON DUPLICATE KEY UPDATE`) say nothing about the data and are skipped.
     func firstWarning() throws(StepError) -> String? {
         guard mysql_warning_count(handle) > 0 else { return nil }
-        guard let row = try rows("SHOW WARNINGS LIMIT 1").first, row.count == 3 else { return "a warning the server did not describe" }
-        return masker.mask("\(row[0] ?? "") \(row[1] ?? ""): \(row[2] ?? "")")
+        for row in try rows("SHOW WARNINGS") where row.count == 3 && row[1] != "1287" {
+            return masker.mask("\(row[0] ?? "") \(row[1] ?? ""): \(row[2] ?? "")")
+        }
+        return nil
     }
 
     /// Runs a statement whose end needs no result (`LOAD DATA`, `INSERT`); returns the affected rows.
