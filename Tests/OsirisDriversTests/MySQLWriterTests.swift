@@ -48,7 +48,7 @@ import Testing
 
     @Test func timestampsWithZonesAreConvertedToUTC() {
         func utc(_ text: String) -> String {
-            let output = MySQLByteBuffer()
+            let output = Buffer<UInt8>(capacity: 1 << 16)
             var text = text
             text.withUTF8 { MySQLLoadEncoding.appendUTC(UnsafeRawBufferPointer($0), to: output, sql: false) }
             return String(decoding: output.bytes, as: UTF8.self)
@@ -73,7 +73,7 @@ import Testing
             [.bool(true), .int64(-42), .text("a\tb\nc\\d", .text), .bytes([0, 0xff, 0x5c]), .text("2024-05-01T13:45:00", .timestamp), .float64(0.5)],
             [.bool(false), .null, .text("", .text), .bytes([]), .null, .null],
         ])
-        let output = MySQLByteBuffer()
+        let output = Buffer<UInt8>(capacity: 1 << 16)
         MySQLLoadEncoding.appendTabSeparated(rows, to: output)
         let expected = Array("1\t-42\ta\\tb\\nc\\\\d\t\\0".utf8) + [0xff] + Array("\\\\\t2024-05-01 13:45:00\t0.5\n0\t\\N\t\t\t\\N\t\\N\n".utf8)
         #expect(Array(output.bytes) == expected)

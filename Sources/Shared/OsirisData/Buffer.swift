@@ -4,12 +4,16 @@
 /// A buffer is mutated only while a builder owns it alone; once a `Column` holds it, it is never
 /// mutated again, which is what makes sharing it between threads safe.
 // unchecked: mutated only while one builder owns it, read-only once a `Column` holds it (see above).
-final class Buffer<Element: BitwiseCopyable>: @unchecked Sendable {
-    private(set) var base: UnsafeMutablePointer<Element>
-    var count: Int
-    private(set) var capacity: Int
+package final class Buffer<Element: BitwiseCopyable>: @unchecked Sendable {
+    /// The first element.
+    package private(set) var base: UnsafeMutablePointer<Element>
+    /// How many elements are in use.
+    package var count: Int
+    /// How many elements fit before the buffer grows.
+    package private(set) var capacity: Int
 
-    init(capacity: Int = 0) {
+    /// An empty buffer with room for `capacity` elements.
+    package init(capacity: Int = 0) {
         let size = max(capacity, 1)
         base = .allocate(capacity: size)
         self.capacity = size
@@ -35,12 +39,13 @@ final class Buffer<Element: BitwiseCopyable>: @unchecked Sendable {
 
     /// Makes room for `extra` more elements.
     @inline(__always)
-    func reserve(_ extra: Int) {
+    package func reserve(_ extra: Int) {
         if count &+ extra > capacity { grow(minimum: count + extra) }
     }
 
+    /// Grows to hold at least `minimum` elements.
     @inline(never)
-    func grow(minimum: Int) {
+    package func grow(minimum: Int) {
         let newCapacity = max(minimum, capacity * 2, 16)
         let newBase = UnsafeMutablePointer<Element>.allocate(capacity: newCapacity)
         newBase.update(from: base, count: count)
@@ -51,7 +56,7 @@ final class Buffer<Element: BitwiseCopyable>: @unchecked Sendable {
 
     /// Appends one element.
     @inline(__always)
-    func append(_ element: Element) {
+    package func append(_ element: Element) {
         if count == capacity { grow(minimum: count + 1) }
         base[count] = element
         count &+= 1
@@ -59,7 +64,7 @@ final class Buffer<Element: BitwiseCopyable>: @unchecked Sendable {
 
     /// Appends `length` elements from `source`.
     @inline(__always)
-    func append(_ source: UnsafePointer<Element>, count length: Int) {
+    package func append(_ source: UnsafePointer<Element>, count length: Int) {
         reserve(length)
         (base + count).update(from: source, count: length)
         count &+= length
@@ -85,6 +90,22 @@ final class Buffer<Element: BitwiseCopyable>: @unchecked Sendable {
 
 /// A validity bitmap: bit `row % 8` of byte `row / 8` is set when the row holds a value.
 extension Buffer where Element == UInt8 {
+    /// Appends raw bytes.
+    @inline(__always)
+    package func append(_ bytes: UnsafeRawBufferPointer) {
+        guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
+        append(source.assumingMemoryBound(to: UInt8.self), count: bytes.count)
+    }
+
+    /// Appends the UTF-8 bytes of `text`.
+    package func append(_ text: String) {
+        var text = text
+        text.withUTF8 { append(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// The bytes in use.
+    package var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
+
     /// Appends bit `row` (rows are appended in order, so a new byte starts every eighth row).
     @inline(__always)
     func appendBit(_ valid: Bool, row: Int) {

@@ -1,8 +1,8 @@
 /// Text forms of values, written straight into byte buffers.
-enum Formatting {
+package enum Formatting {
     /// Appends the decimal digits of `value`.
     @inline(__always)
-    static func appendInt(_ value: Int64, to output: Buffer<UInt8>) {
+    package static func appendInt(_ value: Int64, to output: Buffer<UInt8>) {
         output.reserve(20)
         var magnitude = value.magnitude
         var pointer = output.base + output.count

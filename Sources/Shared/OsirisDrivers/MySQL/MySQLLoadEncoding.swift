@@ -2,57 +2,6 @@ import CMariaDB
 import Glibc
 import OsirisData
 
-/// A growable byte buffer that encoded rows are written into.
-final class MySQLByteBuffer {
-    private(set) var base: UnsafeMutablePointer<UInt8>
-    private(set) var capacity: Int
-    /// The number of bytes written.
-    var count = 0
-
-    init(capacity: Int = 1 << 16) {
-        self.capacity = capacity
-        base = .allocate(capacity: capacity)
-    }
-
-    deinit { base.deallocate() }
-
-    /// Makes room for `extra` more bytes.
-    @inline(__always)
-    func reserve(_ extra: Int) {
-        guard count + extra > capacity else { return }
-        var newCapacity = capacity * 2
-        while newCapacity < count + extra { newCapacity *= 2 }
-        let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
-        grown.update(from: base, count: count)
-        base.deallocate()
-        base = grown
-        capacity = newCapacity
-    }
-
-    @inline(__always)
-    func append(_ byte: UInt8) {
-        reserve(1)
-        base[count] = byte
-        count += 1
-    }
-
-    @inline(__always)
-    func append(_ bytes: UnsafeRawBufferPointer) {
-        guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
-        reserve(bytes.count)
-        UnsafeMutableRawPointer(base + count).copyMemory(from: source, byteCount: bytes.count)
-        count += bytes.count
-    }
-
-    func append(_ text: String) {
-        var text = text
-        text.withUTF8 { append(UnsafeRawBufferPointer($0)) }
-    }
-
-    /// The bytes written so far.
-    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
-}
-
 /// How `mysql.writer` spells values for MariaDB: the tab-separated text of `LOAD DATA LOCAL INFILE`
 /// (`FIELDS TERMINATED BY '\t' ESCAPED BY '\\' LINES TERMINATED BY '\n'`), and SQL literals for the
 /// multi-row `INSERT` used when the server refuses local infile.
@@ -65,7 +14,7 @@ final class MySQLByteBuffer {
 /// return and NUL are escaped; in SQL, quotes too.
 enum MySQLLoadEncoding {
     /// Appends every row of `batch` as tab-separated lines.
-    static func appendTabSeparated(_ batch: RecordBatch, to output: MySQLByteBuffer) {
+    static func appendTabSeparated(_ batch: RecordBatch, to output: Buffer<UInt8>) {
         let views = batch.columns.map(\.unsafeView)
         let last = views.count - 1
         for row in 0..<batch.count {
@@ -83,7 +32,7 @@ enum MySQLLoadEncoding {
     }
 
     /// Appends row `row` of `batch` as a parenthesised list of SQL literals: `(1, 'a', NULL)`.
-    static func appendSQLRow(_ batch: RecordBatch, _ row: Int, to output: MySQLByteBuffer) {
+    static func appendSQLRow(_ batch: RecordBatch, _ row: Int, to output: Buffer<UInt8>) {
         output.append(UInt8(ascii: "("))
         for (index, column) in batch.columns.enumerated() {
             if index > 0 { output.append(UInt8(ascii: ",")) }
@@ -98,12 +47,12 @@ enum MySQLLoadEncoding {
     }
 
     @inline(__always)
-    private static func appendValue(_ view: UnsafeColumnView, _ row: Int, to output: MySQLByteBuffer, sql: Bool) {
+    private static func appendValue(_ view: UnsafeColumnView, _ row: Int, to output: Buffer<UInt8>, sql: Bool) {
         switch view.type {
         case .bool:
             output.append(view.bool(row) ? UInt8(ascii: "1") : UInt8(ascii: "0"))
         case .int64:
-            appendInt(view.int64(row), to: output)
+            Formatting.appendInt(view.int64(row), to: output)
         case .float64:
             output.append(view.float64(row).description)
         case .bytes:
@@ -129,36 +78,10 @@ enum MySQLLoadEncoding {
         }
     }
 
-    /// Appends the decimal digits of `value`.
-    @inline(__always)
-    static func appendInt(_ value: Int64, to output: MySQLByteBuffer) {
-        output.reserve(20)
-        var magnitude = value.magnitude
-        var digits = 1
-        var probe = magnitude
-        while probe >= 10 {
-            probe /= 10
-            digits &+= 1
-        }
-        var pointer = output.base + output.count
-        if value < 0 {
-            pointer.pointee = UInt8(ascii: "-")
-            pointer += 1
-        }
-        var cursor = pointer + digits
-        repeat {
-            cursor -= 1
-            let (quotient, remainder) = magnitude.quotientAndRemainder(dividingBy: 10)
-            cursor.pointee = UInt8(truncatingIfNeeded: remainder) &+ UInt8(ascii: "0")
-            magnitude = quotient
-        } while magnitude != 0
-        output.count = pointer + digits - output.base
-    }
-
     /// Appends `bytes` with backslash escapes: NUL, tab, newline, carriage return and backslash;
     /// in SQL also both quotes and Ctrl-Z.
     @inline(__always)
-    static func appendEscaped(_ bytes: UnsafeRawBufferPointer, to output: MySQLByteBuffer, sql: Bool) {
+    static func appendEscaped(_ bytes: UnsafeRawBufferPointer, to output: Buffer<UInt8>, sql: Bool) {
         output.reserve(bytes.count * 2)
         var pointer = output.base + output.count
         for byte in bytes {
@@ -188,7 +111,7 @@ enum MySQLLoadEncoding {
     private static let hexDigits: StaticString = "0123456789abcdef"
 
     /// Appends `X'...'`, the bytes in hexadecimal.
-    static func appendHexLiteral(_ bytes: UnsafeRawBufferPointer, to output: MySQLByteBuffer) {
+    static func appendHexLiteral(_ bytes: UnsafeRawBufferPointer, to output: Buffer<UInt8>) {
         output.reserve(3 + bytes.count * 2)
         var pointer = output.base + output.count
         pointer[0] = UInt8(ascii: "X")
@@ -207,7 +130,7 @@ enum MySQLLoadEncoding {
     /// Appends a timestamptz value in UTC without offset (`YYYY-MM-DD HH:MM:SS[.f]`), the offset
     /// (`Z`, `±HH`, `±HHMM`, `±HH:MM`, `±HH:MM:SS`) applied; a value without offset is taken as UTC.
     /// Text of another shape is appended as it is (escaped), for the server to refuse.
-    static func appendUTC(_ text: UnsafeRawBufferPointer, to output: MySQLByteBuffer, sql: Bool) {
+    static func appendUTC(_ text: UnsafeRawBufferPointer, to output: Buffer<UInt8>, sql: Bool) {
         guard let utc = utcParts(text) else {
             appendEscaped(text, to: output, sql: sql)
             return
@@ -338,7 +261,7 @@ enum MySQLLoadEncoding {
 final class MySQLInfileLoader {
     private let input: any BatchSource
     private let context: StepContext
-    private let buffer = MySQLByteBuffer(capacity: 1 << 20)
+    private let buffer = Buffer<UInt8>(capacity: 1 << 20)
     private var offset = 0
     private var ended = false
     /// Why the data ended early.

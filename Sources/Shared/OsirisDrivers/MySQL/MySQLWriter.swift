@@ -197,7 +197,7 @@ struct MySQLWriter: Writer {
         into table: String, list: String, plan: Plan, input: any BatchSource, connection: MySQLConnection, context: StepContext
     ) throws(StepError) -> (Int, Int) {
         let head = "INSERT INTO \(table) (\(list)) VALUES "
-        let statement = MySQLByteBuffer(capacity: 1 << 20)
+        let statement = Buffer<UInt8>(capacity: 1 << 20)
         var pending = 0
         var rows = 0
         var bytes = 0

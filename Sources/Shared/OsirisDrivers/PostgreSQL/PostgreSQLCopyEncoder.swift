@@ -13,20 +13,13 @@ final class PostgreSQLCopyEncoder {
     /// About how many bytes collect before they are handed out.
     static let chunkSize = 1 << 20
 
-    private var base: UnsafeMutablePointer<UInt8>
-    private var count = 0
-    private var capacity: Int
+    private let buffer = Buffer<UInt8>(capacity: chunkSize + 65_536)
     /// When set, each row gets one more field, this number, which then goes up by one: the rows'
     /// input order, for the upsert's "last row wins".
     var ordinal: Int64?
 
     /// An empty encoder.
-    init() {
-        capacity = Self.chunkSize + 65_536
-        base = .allocate(capacity: capacity)
-    }
-
-    deinit { base.deallocate() }
+    init() {}
 
     /// Encodes every row of `batch`, handing full chunks to `flush` on the way; what is left stays
     /// for the next batch or `finish`.
@@ -35,76 +28,52 @@ final class PostgreSQLCopyEncoder {
         try withExtendedLifetime(batch) { () throws(StepError) in
             for row in 0..<batch.count {
                 for (index, view) in views.enumerated() {
-                    if index > 0 { append(0x09) }
+                    if index > 0 { buffer.append(0x09) }
                     appendValue(view, row)
                 }
                 if let number = ordinal {
-                    append(0x09)
-                    appendInteger(number)
+                    buffer.append(0x09)
+                    Formatting.appendInt(number, to: buffer)
                     ordinal = number + 1
                 }
-                append(0x0A)
-                if count >= Self.chunkSize { try finish(flush) }
+                buffer.append(0x0A)
+                if buffer.count >= Self.chunkSize { try finish(flush) }
             }
         }
     }
 
     /// Hands what is left to `flush` and empties the buffer.
     func finish(_ flush: (UnsafeRawBufferPointer) throws(StepError) -> Void) throws(StepError) {
-        guard count > 0 else { return }
-        let bytes = UnsafeRawBufferPointer(start: base, count: count)
-        count = 0
+        guard buffer.count > 0 else { return }
+        let bytes = buffer.bytes
+        buffer.count = 0
         try flush(bytes)
     }
 
     @inline(__always)
     private func appendValue(_ view: UnsafeColumnView, _ row: Int) {
         if view.isNull(row) {
-            reserve(2)
-            base[count] = UInt8(ascii: "\\")
-            base[count + 1] = UInt8(ascii: "N")
-            count += 2
+            buffer.append(UInt8(ascii: "\\"))
+            buffer.append(UInt8(ascii: "N"))
             return
         }
         switch view.type {
-        case .bool: append(view.bool(row) ? UInt8(ascii: "t") : UInt8(ascii: "f"))
-        case .int64: appendInteger(view.int64(row))
+        case .bool: buffer.append(view.bool(row) ? UInt8(ascii: "t") : UInt8(ascii: "f"))
+        case .int64: Formatting.appendInt(view.int64(row), to: buffer)
         case .float64: appendFloat(view.float64(row))
         case .bytes: appendHex(view.bytes(row))
         default: appendEscaped(view.bytes(row))
         }
     }
 
-    @inline(__always)
-    private func reserve(_ extra: Int) {
-        if count + extra > capacity { grow(count + extra) }
-    }
-
-    @inline(never)
-    private func grow(_ minimum: Int) {
-        let newCapacity = max(minimum, capacity * 2)
-        let newBase = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
-        newBase.update(from: base, count: count)
-        base.deallocate()
-        base = newBase
-        capacity = newCapacity
-    }
-
-    @inline(__always)
-    private func append(_ byte: UInt8) {
-        reserve(1)
-        base[count] = byte
-        count += 1
-    }
-
     /// Text with COPY's escapes: a value holding none is copied in one go.
     @inline(__always)
     private func appendEscaped(_ bytes: UnsafeRawBufferPointer) {
         let length = bytes.count
-        reserve(length * 2)
+        buffer.reserve(length * 2)
         guard length > 0 else { return }
         let source = bytes.baseAddress!.assumingMemoryBound(to: UInt8.self)
-        var output = base + count
+        var output = buffer.base + buffer.count
         for index in 0..<length {
             let byte = source[index]
             if byte > UInt8(ascii: "\\") || (byte != UInt8(ascii: "\\") && byte > 0x0D) {
@@ -127,7 +96,7 @@ final class PostgreSQLCopyEncoder {
             output[1] = escape
             output += 2
         }
-        count = output - base
+        buffer.count = output - buffer.base
     }
 
     private static let hexDigits: StaticString = "0123456789abcdef"
@@ -135,8 +104,8 @@ final class PostgreSQLCopyEncoder {
     /// bytea's hex form, its backslash escaped for COPY: `\\x0aff`.
     @inline(__always)
     private func appendHex(_ bytes: UnsafeRawBufferPointer) {
-        reserve(3 + bytes.count * 2)
-        var output = base + count
+        buffer.reserve(3 + bytes.count * 2)
+        var output = buffer.base + buffer.count
         output[0] = UInt8(ascii: "\\")
         output[1] = UInt8(ascii: "\\")
         output[2] = UInt8(ascii: "x")
@@ -147,32 +116,7 @@ final class PostgreSQLCopyEncoder {
             output[1] = digits[Int(byte & 0xF)]
             output += 2
         }
-        count = output - base
-    }
-
-    @inline(__always)
-    private func appendInteger(_ value: Int64) {
-        reserve(20)
-        var output = base + count
-        if value < 0 {
-            output.pointee = UInt8(ascii: "-")
-            output += 1
-        }
-        var magnitude = value.magnitude
-        var digits = 1
-        var probe = magnitude
-        while probe >= 10 {
-            probe /= 10
-            digits += 1
-        }
-        var cursor = output + digits
-        repeat {
-            cursor -= 1
-            let (quotient, remainder) = magnitude.quotientAndRemainder(dividingBy: 10)
-            cursor.pointee = UInt8(truncatingIfNeeded: remainder) &+ UInt8(ascii: "0")
-            magnitude = quotient
-        } while magnitude != 0
-        count = output + digits - base
+        buffer.count = output - buffer.base
     }
 
     /// Swift's shortest round-trip text, which PostgreSQL reads back to the same double; the
@@ -186,11 +130,7 @@ final class PostgreSQLCopyEncoder {
         } else {
             text = value.description
         }
-        text.withUTF8 { utf8 in
-            reserve(utf8.count)
-            (base + count).update(from: utf8.baseAddress!, count: utf8.count)
-            count += utf8.count
-        }
+        buffer.append(text)
     }
 }
 
