@@ -96,6 +96,34 @@ final class PostgreSQLConnection: @unchecked Sendable {
         return StepError(.connection, message)
     }
 
+    /// Runs `body` in one transaction on a new connection for the step: the step's connection opened,
+    /// a cancelled run interrupting the running query (`PQcancel`), `begin` sent, config `timeout` (in
+    /// seconds) set as the statement timeout. `body` ends the transaction itself (COMMIT, or ROLLBACK
+    /// when nothing is to be kept); when it throws, the transaction is rolled back, and an error of a
+    /// cancelled run is reported as the cancellation.
+    static func inTransaction<R>(
+        _ context: StepContext, begin: String = "BEGIN", _ body: (PostgreSQLConnection) throws(StepError) -> R
+    ) throws(StepError) -> R {
+        guard let resolved = context.connection else {
+            throw StepError(.configuration, "step '\(context.step.id)' needs a PostgreSQL connection")
+        }
+        try context.cancellation.check()
+        let connection = try PostgreSQLConnection(resolved, masker: context.masker)
+        let key = context.cancellation.onCancel { connection.cancel() }
+        defer { context.cancellation.remove(key) }
+        do throws(StepError) {
+            try connection.execute(begin)
+            if let seconds = context.config("timeout")?.intValue {
+                try connection.execute("SET LOCAL statement_timeout = \(seconds * 1000)")
+            }
+            return try body(connection)
+        } catch {
+            try? connection.execute("ROLLBACK")
+            if context.cancellation.isCancelled { throw StepError(.cancelled, "interrupted") }
+            throw error
+        }
+    }
+
     /// Interrupts the running query (from any thread); the query then fails with SQLSTATE 57014.
     func cancel() {
         guard let cancelHandle else { return }

@@ -10,26 +10,12 @@ struct PostgreSQLExtractor: Extractor {
     static let batchSize = 65_536
 
     func extract(_ context: StepContext, output: any BatchSink) throws(StepError) {
-        guard let resolved = context.connection else {
-            throw StepError(.configuration, "step '\(context.step.id)' needs a PostgreSQL connection")
-        }
         let query = try Self.query(context)
-        try context.cancellation.check()
-        let connection = try PostgreSQLConnection(resolved, masker: context.masker)
-        let key = context.cancellation.onCancel { connection.cancel() }
-        defer { context.cancellation.remove(key) }
-        do throws(StepError) {
-            try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            if let seconds = context.config("timeout")?.intValue {
-                try connection.execute("SET LOCAL statement_timeout = \(seconds * 1000)")
-            }
+        try PostgreSQLConnection.inTransaction(context, begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") { connection throws(StepError) in
             try Self.stream(query, on: connection, context: context, output: output) { rows, bytes in
                 context.progress.read(rows: rows, bytes: bytes)
             }
             try connection.execute("COMMIT")
-        } catch {
-            if context.cancellation.isCancelled { throw StepError(.cancelled, "interrupted") }
-            throw error
         }
     }
 

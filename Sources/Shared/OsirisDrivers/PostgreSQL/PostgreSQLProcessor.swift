@@ -11,9 +11,6 @@ import OsirisData
 /// Every input row moves to the server, even when an input was extracted from that same server.
 struct PostgreSQLProcessor: Processor {
     func process(_ context: StepContext, inputs: [any BatchSource], output: any BatchSink) throws(StepError) {
-        guard let resolved = context.connection else {
-            throw StepError(.configuration, "step '\(context.step.id)' needs a PostgreSQL connection")
-        }
         _ = try context.requiredString("query")
         let query = try PostgreSQLExtractor.query(context)
         var tables: [String: String] = [:]
@@ -27,15 +24,7 @@ struct PostgreSQLProcessor: Processor {
             }
             tables[table] = input.stepID
         }
-        try context.cancellation.check()
-        let connection = try PostgreSQLConnection(resolved, masker: context.masker)
-        let key = context.cancellation.onCancel { connection.cancel() }
-        defer { context.cancellation.remove(key) }
-        do throws(StepError) {
-            try connection.execute("BEGIN")
-            if let seconds = context.config("timeout")?.intValue {
-                try connection.execute("SET LOCAL statement_timeout = \(seconds * 1000)")
-            }
+        try PostgreSQLConnection.inTransaction(context) { connection throws(StepError) in
             for input in inputs {
                 try upload(input, single: inputs.count == 1, connection: connection, context: context)
             }
@@ -46,10 +35,6 @@ struct PostgreSQLProcessor: Processor {
                 throw StepError(.run, "query of step '\(context.step.id)' fails: \(error.message)")
             }
             try connection.execute("ROLLBACK")
-        } catch {
-            try? connection.execute("ROLLBACK")
-            if context.cancellation.isCancelled { throw StepError(.cancelled, "interrupted") }
-            throw error
         }
     }
 

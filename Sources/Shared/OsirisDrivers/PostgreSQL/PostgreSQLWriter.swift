@@ -63,7 +63,7 @@ struct PostgreSQLWriter: Writer {
     }
 
     func write(_ context: StepContext, input: any BatchSource) throws(StepError) {
-        guard let resolved = context.connection else {
+        guard context.connection != nil else {
             throw StepError(.configuration, "step '\(context.step.id)' needs a PostgreSQL connection")
         }
         let target = try Target(context)
@@ -71,23 +71,11 @@ struct PostgreSQLWriter: Writer {
         for key in target.primaryKey where !schema.names.contains(key) {
             throw StepError(.configuration, "step '\(context.step.id)': primary_key column '\(key)' is not a column of the input")
         }
-        try context.cancellation.check()
-        let connection = try PostgreSQLConnection(resolved, masker: context.masker)
-        let key = context.cancellation.onCancel { connection.cancel() }
-        defer { context.cancellation.remove(key) }
-        do throws(StepError) {
-            try connection.execute("BEGIN")
-            if let seconds = context.config("timeout")?.intValue {
-                try connection.execute("SET LOCAL statement_timeout = \(seconds * 1000)")
-            }
+        try PostgreSQLConnection.inTransaction(context) { connection throws(StepError) in
             let (rows, bytes) = try load(input, schema: schema, into: target, connection: connection, context: context)
             try context.cancellation.check()
             try connection.execute("COMMIT")
             context.progress.wrote(rows: rows, bytes: bytes)
-        } catch {
-            try? connection.execute("ROLLBACK")
-            if context.cancellation.isCancelled { throw StepError(.cancelled, "interrupted") }
-            throw error
         }
     }
 
