@@ -44,6 +44,12 @@ enum TestPostgres {
         #expect(pairs.count == byKey.count)
     }
 
+    @Test func libpqMessagesBecomeOneLine() {
+        let raw = "connection to server at \"127.0.0.1\", port 1 failed: Connection refused\n\tIs the server running on that host and accepting TCP/IP connections?\n"
+        #expect(PostgreSQLConnection.trimmed(raw)
+            == "connection to server at \"127.0.0.1\", port 1 failed: Connection refused Is the server running on that host and accepting TCP/IP connections?")
+    }
+
     @Test func sqlStatesAreClassified() {
         #expect(PostgreSQLConnection.classify("40001") == .temporary)
         #expect(PostgreSQLConnection.classify("40P01") == .temporary)

@@ -314,7 +314,8 @@ final class PostgreSQLConnection: @unchecked Sendable {
     static func trimmed(_ message: String) -> String {
         var text = message
         while text.last == "\n" || text.last == " " { text.removeLast() }
-        return text.replacingAll("\n", with: " ").replacingAll(":  ", with: ": ")
+        // libpq indents its hints on a new line with a tab: one line, single spaces.
+        return text.replacingAll("\n\t", with: " ").replacingAll("\n", with: " ").replacingAll(":  ", with: ": ")
     }
 
     /// An identifier in double quotes, inner quotes doubled.
