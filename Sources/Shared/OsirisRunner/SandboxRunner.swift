@@ -113,6 +113,7 @@ public final class SandboxRunner: Sendable {
             try channel.call("prepare", [
                 "prepare": PrepareParams(manifest: manifest, connections: prepared).json,
                 "directories": .array(outputFolders().map(JSONValue.string)),
+                "returns": .array(databaseTargets().map { ["step_id": .string($0.step), "path": .string($0.path)] }),
             ])
         } catch {
             throw SandboxError("cannot start the sandbox worker: \(masker.mask(error.description))", error.exitStatus)
@@ -237,6 +238,18 @@ public final class SandboxRunner: Sendable {
             if let path, isContainedRelativePath(path), access(path, R_OK) == 0, !paths.contains(path) { paths.append(path) }
         }
         return paths
+    }
+
+    /// The SQLite databases writers change in place (relative paths): uploaded first when they
+    /// exist, and brought back once their writer completes.
+    private func databaseTargets() -> [(step: String, path: String)] {
+        manifest.steps.compactMap { step in
+            guard step.mode == .write, ComponentRegistry.builtin.spec(named: step.component)?.family == "sqlite" else { return nil }
+            let connection = (try? options.resolver.resolve(step, family: "sqlite")) ?? nil
+            guard let path = step.config["path"]?.stringValue ?? connection?.fields["path"]?.stringValue,
+                  isContainedRelativePath(path) else { return nil }
+            return (step.id, path)
+        }
     }
 
     /// The relative folders writers write into that exist here, so the worker has them too.

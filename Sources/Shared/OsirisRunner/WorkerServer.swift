@@ -26,6 +26,9 @@ public final class WorkerServer: Sendable {
         var ran = false
         var runDirectory: String?
         var artifacts: [WorkerArtifact] = []
+        /// Files that writers change in place (SQLite databases), by step, returned once their step completes.
+        var returns: [String: String] = [:]
+        var completed: Set<String> = []
         var openUpload: (path: String, descriptor: Int32)?
     }
 
@@ -141,7 +144,14 @@ public final class WorkerServer: Sendable {
             for directory in params["directories"]?.arrayValue ?? [] {
                 if let path = directory.stringValue, isContainedRelativePath(path) { try? FileSystem.createDirectories(path) }
             }
-            state.withLock { $0.prepared = prepared }
+            var returns: [String: String] = [:]
+            for entry in params["returns"]?.arrayValue ?? [] {
+                if let step = entry["step_id"]?.stringValue, let path = entry["path"]?.stringValue { returns[step] = path }
+            }
+            state.withLock { state in
+                state.prepared = prepared
+                state.returns = returns
+            }
             return [:]
         case "run":
             try startRun(params, id: message.id)
@@ -252,8 +262,11 @@ public final class WorkerServer: Sendable {
             message.append(contentsOf: line.last == UInt8(ascii: "\n") ? line.dropLast() : line[...])
             message.append(contentsOf: Array("}\n".utf8))
             server.output.withLock { output in _ = try? output.write(message) }
-            guard let event = try? JSONParser.parse(line), event["event"]?.stringValue == "artifact_created",
-                  let path = event["path"]?.stringValue else { return }
+            guard let event = try? JSONParser.parse(line) else { return }
+            if event["event"]?.stringValue == "step_complete", let step = event["step_id"]?.stringValue {
+                server.state.withLock { _ = $0.completed.insert(step) }
+            }
+            guard event["event"]?.stringValue == "artifact_created", let path = event["path"]?.stringValue else { return }
             let artifact = WorkerArtifact(
                 kind: "output", path: path, stepID: event["step_id"]?.stringValue ?? "", bytes: event["bytes"]?.intValue ?? 0,
                 sha256: event["sha256"]?.stringValue ?? "")
@@ -264,8 +277,15 @@ public final class WorkerServer: Sendable {
     private static let runFiles = ["status.json", "osiris.log"]
 
     private func listArtifacts() -> [WorkerArtifact] {
-        let (outputs, directory) = state.withLock { ($0.artifacts, $0.runDirectory) }
+        let (outputs, directory, returns) = state.withLock { state in
+            (state.artifacts, state.runDirectory, state.returns.filter { state.completed.contains($0.key) })
+        }
         var all = outputs
+        for (step, path) in returns.sorted(by: { $0.key < $1.key }) where !all.contains(where: { $0.path == path }) {
+            if let fingerprint = try? FileSystem.fingerprint(ofFile: path) {
+                all.append(WorkerArtifact(kind: "output", path: path, stepID: step, bytes: fingerprint.bytes, sha256: fingerprint.sha256))
+            }
+        }
         if let directory {
             for name in Self.runFiles {
                 if let fingerprint = try? FileSystem.fingerprint(ofFile: directory + "/" + name) {
@@ -281,7 +301,8 @@ public final class WorkerServer: Sendable {
     private func readArtifact(_ params: JSONValue) throws(WorkerError) -> JSONValue {
         guard let path = params["path"]?.stringValue else { throw WorkerError(.invalidParams, "read_artifact needs a 'path'") }
         let kind = params["kind"]?.stringValue ?? "output"
-        let (outputs, directory) = state.withLock { ($0.artifacts, $0.runDirectory) }
+        let outputs = listArtifacts()
+        let directory = state.withLock { $0.runDirectory }
         let file: String
         if kind == "run" {
             guard Self.runFiles.contains(path), let directory else { throw WorkerError(.invalidParams, "no run file '\(path)'") }
