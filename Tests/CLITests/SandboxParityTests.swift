@@ -282,6 +282,7 @@ import Testing
             host.standardOutput = FileHandle.nullDevice
             host.standardError = FileHandle.nullDevice
             try host.run()
+            defer { if host.isRunning { kill(host.processIdentifier, SIGKILL) } }
             var worker: Int32?
             for _ in 0..<200 where worker == nil {
                 usleep(50_000)
