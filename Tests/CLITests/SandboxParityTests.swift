@@ -253,21 +253,60 @@ import Testing
         return stat[stat.index(after: close)...].split(separator: " ").first == "Z"
     }
 
+    static let slowPipeline = """
+        oml_version: "0.1.0"
+        name: slow
+        steps:
+          - {id: orders, component: sqlite.extractor, mode: read, config: {query: "SELECT id FROM orders"}}
+          - id: spin
+            component: sqlite.processor
+            mode: transform
+            needs: [orders]
+            config: {query: "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 5000000000) SELECT count(*) AS n FROM c"}
+          - {id: write, component: filesystem.csv_writer, mode: write, needs: [spin], config: {path: out/n.csv}}
+        """
+
+    @Test func anInterruptedHostCancelsItsWorker() throws {
+        try setUp()
+        try write("p.oml", Self.slowPipeline)
+        let compile = try ToolHarness.run("oml-compile", ["p.oml", "-o", "p.manifest.json"], in: folder)
+        try #require(compile.status == 0)
+        let host = Process()
+        host.executableURL = ToolHarness.binDirectory.appendingPathComponent("osiris-exec")
+        host.arguments = ["--sandbox", "p.manifest.json", "--run-dir", "runs"]
+        host.currentDirectoryURL = folder
+        var environment = ProcessInfo.processInfo.environment
+        environment["SHOP_PASSWORD"] = Self.password
+        host.environment = environment
+        let events = folder.appendingPathComponent("events.out")
+        #expect(FileManager.default.createFile(atPath: events.path, contents: nil))
+        host.standardOutput = try FileHandle(forWritingTo: events)
+        host.standardError = FileHandle.nullDevice
+        try host.run()
+        defer { if host.isRunning { kill(host.processIdentifier, SIGKILL) } }
+        // Interrupt once the slow step runs.
+        for _ in 0..<200 {
+            usleep(50_000)
+            if (try? String(contentsOf: events, encoding: .utf8))?.contains(#""step_id":"spin""#) == true { break }
+        }
+        usleep(200_000)
+        kill(host.processIdentifier, SIGINT)
+        host.waitUntilExit()
+        #expect(host.terminationStatus == 130)
+        let lines = try ToolHarness.jsonLines(try String(contentsOf: events, encoding: .utf8))
+        #expect(lines.last?["event"] as? String == "run_end")
+        #expect(lines.last?["status"] as? String == "aborted")
+        #expect(lines.last?["exit_code"] as? Int == 130)
+        let failed = lines.filter { $0["event"] as? String == "step_failed" }
+        #expect(failed.compactMap { $0["step_id"] as? String } == ["spin"])
+        #expect((failed.first?["error"] as? [String: Any])?["code"] as? String == "CANCELLED")
+        #expect(Self.descendants(of: host.processIdentifier).isEmpty)
+    }
+
     @Test func theWorkerHoldsNoSecretAndDiesWithAKilledHost() throws {
         try setUp()
         // A transform that runs for minutes unless interrupted.
-        try write("p.oml", """
-            oml_version: "0.1.0"
-            name: slow
-            steps:
-              - {id: orders, component: sqlite.extractor, mode: read, config: {query: "SELECT id FROM orders"}}
-              - id: spin
-                component: sqlite.processor
-                mode: transform
-                needs: [orders]
-                config: {query: "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 5000000000) SELECT count(*) AS n FROM c"}
-              - {id: write, component: filesystem.csv_writer, mode: write, needs: [spin], config: {path: out/n.csv}}
-            """)
+        try write("p.oml", Self.slowPipeline)
         let compile = try ToolHarness.run("oml-compile", ["p.oml", "-o", "p.manifest.json"], in: folder)
         try #require(compile.status == 0)
         for mode in [Mode.plainChild, .command] {
