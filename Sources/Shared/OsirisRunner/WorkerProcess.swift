@@ -1,4 +1,5 @@
 import OsirisCore
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -15,6 +16,8 @@ final class WorkerProcess: Sendable {
     let requests: Int32
     /// The host reads messages here (the child's standard output).
     let messages: Int32
+    /// Set once the child is reaped: its pid (and process group) may then belong to another process.
+    private let reaped = Atomic(false)
 
     private init(pid: pid_t, requests: Int32, messages: Int32) {
         self.pid = pid
@@ -78,13 +81,17 @@ final class WorkerProcess: Sendable {
     func closeRequests() { close(requests) }
 
     /// Kills the child's whole process group (a transport's shell and what it started).
-    func kill() { _ = Glibc.kill(-pid, SIGKILL) }
+    func kill() {
+        guard !reaped.load(ordering: .acquiring) else { return }
+        _ = Glibc.kill(-pid, SIGKILL)
+    }
 
     /// Waits for the child to end; returns its wait status.
     @discardableResult
     func wait() -> Int32 {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0, errno == EINTR {}
+        reaped.store(true, ordering: .releasing)
         close(messages)
         return status
     }
