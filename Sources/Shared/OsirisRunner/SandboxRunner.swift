@@ -86,8 +86,9 @@ public final class SandboxRunner: Sendable {
             }
         }
 
-        let (process, isolation, scratch) = try startWorker(connections: prepared)
-        defer { if let scratch { FileSystem.remove(scratch) } }
+        let inputPaths = inputs()
+        let (process, isolation, shared) = try startWorker(connections: prepared, inputs: inputPaths)
+        defer { if let shared { FileSystem.remove(shared.host) } }
         let channel = Channel(process: process)
         let watchdog = cancellation.onCancel { [cancellation] in
             channel.notify("cancel", ["exit_code": .int(Int(cancellation.exitStatus.rawValue))])
@@ -109,8 +110,18 @@ public final class SandboxRunner: Sendable {
             guard hello["protocol"]?.intValue == WorkerProtocol.version else {
                 throw SandboxError("the worker speaks protocol \(hello["protocol"].map(JSONWriter.canonicalString) ?? "none"), not \(WorkerProtocol.version)")
             }
-            try upload(inputs(), channel: channel)
+            // A worker on this machine reads the inputs where they are (bound read-only under
+            // bubblewrap); SQLite targets, which it changes, are always its own copies.
+            let targets = Set(databaseTargets().map(\.path))
+            var links: [JSONValue] = []
+            if shared != nil {
+                for path in inputPaths where !targets.contains(path) {
+                    links.append(["path": .string(path), "target": .string(absolutePath(path))])
+                }
+            }
+            try upload(shared == nil ? inputPaths : inputPaths.filter(targets.contains), channel: channel)
             try channel.call("prepare", [
+                "links": .array(links),
                 "prepare": PrepareParams(manifest: manifest, connections: prepared).json,
                 "directories": .array(outputFolders().map(JSONValue.string)),
                 "returns": .array(databaseTargets().map { ["step_id": .string($0.step), "path": .string($0.path)] }),
@@ -156,7 +167,7 @@ public final class SandboxRunner: Sendable {
 
         if outcome != nil {
             do {
-                try bringBack(channel: channel, directory: directory)
+                try bringBack(channel: channel, directory: directory, shared: shared)
             } catch {
                 breakage = masker.mask(error.description)
             }
@@ -184,38 +195,52 @@ public final class SandboxRunner: Sendable {
 
     // MARK: Starting the worker
 
-    private func startWorker(connections: [String: PreparedConnection]) throws(SandboxError) -> (WorkerProcess, String, String?) {
+    /// A folder the host and a worker on this machine share: the worker's TMPDIR, as the host sees
+    /// it and as the worker does.
+    struct SharedFolder {
+        var host: String
+        var worker: String
+    }
+
+    private func startWorker(
+        connections: [String: PreparedConnection], inputs: [String]
+    ) throws(SandboxError) -> (WorkerProcess, String, SharedFolder?) {
         if let command = sandbox.command {
             var environment: [String: String] = [:]
             for name in SandboxOptions.forwardedVariables { environment[name] = sandbox.environment[name] }
             return (try WorkerProcess.spawn(["/bin/sh", "-c", command], environment: environment), "external", nil)
         }
         guard let executable = currentExecutable() else { throw SandboxError("cannot find this program's executable (/proc/self/exe)", .software) }
-        if sandbox.allowBubblewrap, let bwrap = Bubblewrap.usable(environment: sandbox.environment) {
-            let scratch: String
-            do {
-                scratch = try FileSystem.temporaryDirectory(in: sandbox.environment["TMPDIR"] ?? "/tmp", prefix: "osiris-sandbox-")
-            } catch {
-                throw SandboxError("cannot create the sandbox's folder: \(error)", .cannotCreate)
-            }
-            // Database drivers reach their servers over the network; relays on Unix sockets are not
-            // built yet, so a manifest with a database step keeps the host's network.
-            let network = connections.values.contains { connection in
-                if case .resolved(let resolved) = connection { return resolved.family != "sqlite" && resolved.family != "filesystem" }
-                return false
-            }
-            let arguments = Bubblewrap.arguments(bwrap: bwrap, executable: executable, scratch: scratch, network: network)
-            do {
-                return (try WorkerProcess.spawn(arguments, environment: [:]), "bwrap", scratch)
-            } catch {
-                FileSystem.remove(scratch)
-                throw error
-            }
+        // Beside the run directories, so the files the writers produce are renamed into place
+        // rather than copied (the same file system, as a rule).
+        let scratch: String
+        do {
+            try FileSystem.createDirectories(options.runDirectoryParent)
+            scratch = absolutePath(try FileSystem.temporaryDirectory(in: options.runDirectoryParent, prefix: ".sandbox-"))
+        } catch {
+            throw SandboxError("cannot create the sandbox's folder: \(error)", .cannotCreate)
         }
-        if sandbox.requireIsolation {
-            throw SandboxError("--require-isolation: bubblewrap (bwrap) is not installed or not allowed here, so the worker cannot be isolated")
+        do throws(SandboxError) {
+            if sandbox.allowBubblewrap, let bwrap = Bubblewrap.usable(environment: sandbox.environment) {
+                // Database drivers reach their servers over the network; relays on Unix sockets are
+                // not built yet, so a manifest with a database step keeps the host's network.
+                let network = connections.values.contains { connection in
+                    if case .resolved(let resolved) = connection { return resolved.family != "sqlite" && resolved.family != "filesystem" }
+                    return false
+                }
+                let arguments = Bubblewrap.arguments(
+                    bwrap: bwrap, executable: executable, scratch: scratch, inputs: inputs.map(absolutePath), network: network)
+                return (try WorkerProcess.spawn(arguments, environment: [:]), "bwrap", SharedFolder(host: scratch, worker: "/sandbox"))
+            }
+            if sandbox.requireIsolation {
+                throw SandboxError("--require-isolation: bubblewrap (bwrap) is not installed or not allowed here, so the worker cannot be isolated")
+            }
+            return (try WorkerProcess.spawn([executable, "--worker"], environment: ["TMPDIR": scratch]), "none",
+                    SharedFolder(host: scratch, worker: scratch))
+        } catch {
+            FileSystem.remove(scratch)
+            throw error
         }
-        return (try WorkerProcess.spawn([executable, "--worker"], environment: [:]), "none", nil)
     }
 
     // MARK: Files
@@ -291,9 +316,13 @@ public final class SandboxRunner: Sendable {
 
     /// Downloads every artifact: writer outputs to their host paths (atomically) and into
     /// `artifacts/<step>/`, the worker's `status.json` over the host's, its log after the host's lines.
-    private func bringBack(channel: Channel, directory: RunDirectory) throws(SandboxError) {
+    private func bringBack(channel: Channel, directory: RunDirectory, shared: SharedFolder?) throws(SandboxError) {
         let listing = try channel.call("list_artifacts", [:])
         for artifact in (listing["artifacts"]?.arrayValue ?? []).map(WorkerArtifact.init(json:)) {
+            if let shared, artifact.kind == "output", artifact.localPath.hasPrefix(shared.worker + "/") {
+                let file = shared.host + artifact.localPath.dropFirst(shared.worker.count)
+                if try move(file, artifact, directory: directory) { continue }
+            }
             let bytes = try download(artifact, channel: channel)
             do {
                 if artifact.kind == "run" {
@@ -317,6 +346,28 @@ public final class SandboxRunner: Sendable {
                 throw SandboxError("cannot write '\(artifact.path)': \(error)", .cannotCreate)
             }
         }
+    }
+
+    /// Renames a file the worker wrote in the shared folder into place and links the run
+    /// directory's copy to it; false when the file cannot be renamed there (another file system).
+    private func move(_ file: String, _ artifact: WorkerArtifact, directory: RunDirectory) throws(SandboxError) -> Bool {
+        var info = stat()
+        guard stat(file, &info) == 0, Int(info.st_size) == artifact.bytes else {
+            throw SandboxError("'\(artifact.path)' is not in the sandbox's folder as the worker listed it", .software)
+        }
+        guard rename(file, artifact.path) == 0 else { return false }
+        let copyFolder = directory.artifactsPath(step: artifact.stepID)
+        let copy = copyFolder + "/" + (artifact.path.split(separator: "/").last.map(String.init) ?? "artifact")
+        do {
+            try FileSystem.createDirectories(copyFolder)
+            unlink(copy)
+            if link(artifact.path, copy) != 0 {
+                try writeAtomically(try InputFile.read(artifact.path), to: copy)
+            }
+        } catch {
+            throw SandboxError("cannot record '\(artifact.path)' under '\(copyFolder)': \(error)", .cannotCreate)
+        }
+        return true
     }
 
     private func writeAtomically(_ bytes: [UInt8], to path: String) throws(OutputFileError) {
@@ -344,6 +395,13 @@ public final class SandboxRunner: Sendable {
             throw SandboxError("'\(artifact.path)' arrived damaged: its SHA-256 is \(digest), not \(artifact.sha256)", .ioError)
         }
         return bytes
+    }
+
+    private func absolutePath(_ path: String) -> String {
+        if path.hasPrefix("/") { return path }
+        var buffer = [CChar](repeating: 0, count: 4096)
+        guard getcwd(&buffer, buffer.count) != nil else { return path }
+        return String(cString: buffer) + "/" + path
     }
 
     // MARK: The channel

@@ -215,7 +215,8 @@ package struct RunParams: Sendable {
     }
 }
 
-/// One file `list_artifacts` reports: `{"bytes":120,"kind":"output","path":"out/orders.csv","sha256":"sha256:…","step_id":"write"}`.
+/// One file `list_artifacts` reports:
+/// `{"bytes":120,"kind":"output","local_path":"/tmp/osiris-worker-x1/work/out/orders.csv","path":"out/orders.csv","sha256":"sha256:…","step_id":"write"}`.
 /// `kind` is `output` for a file a writer produced (its path as the manifest names it) or `run` for a
 /// file of the run directory (`status.json`, `osiris.log`).
 package struct WorkerArtifact: Sendable, Equatable {
@@ -229,10 +230,15 @@ package struct WorkerArtifact: Sendable, Equatable {
     package var bytes: Int
     /// `sha256:` and the hex digest.
     package var sha256: String
+    /// The file's absolute path on the worker's side (`local_path`), for a host that shares its folder.
+    package var localPath: String = ""
 
     /// The wire form.
     package var json: JSONValue {
-        ["kind": .string(kind), "path": .string(path), "step_id": .string(stepID), "bytes": .int(bytes), "sha256": .string(sha256)]
+        [
+            "kind": .string(kind), "path": .string(path), "step_id": .string(stepID), "bytes": .int(bytes), "sha256": .string(sha256),
+            "local_path": .string(localPath),
+        ]
     }
 
     /// Decodes the wire form.
@@ -242,6 +248,7 @@ package struct WorkerArtifact: Sendable, Equatable {
         stepID = json["step_id"]?.stringValue ?? ""
         bytes = json["bytes"]?.intValue ?? 0
         sha256 = json["sha256"]?.stringValue ?? ""
+        localPath = json["local_path"]?.stringValue ?? ""
     }
 
     /// An artifact.

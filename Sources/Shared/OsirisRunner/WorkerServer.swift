@@ -141,6 +141,12 @@ public final class WorkerServer: Sendable {
                     if let text = value.stringValue { masker.register(text) }
                 }
             }
+            for link in params["links"]?.arrayValue ?? [] {
+                guard let path = link["path"]?.stringValue, isContainedRelativePath(path), let target = link["target"]?.stringValue else { continue }
+                try? FileSystem.createDirectories(FileSystem.directory(of: path))
+                unlink(path)
+                guard symlink(target, path) == 0 else { throw WorkerError(.server, "cannot link '\(path)': \(systemMessage(errno))") }
+            }
             for directory in params["directories"]?.arrayValue ?? [] {
                 if let path = directory.stringValue, isContainedRelativePath(path) { try? FileSystem.createDirectories(path) }
             }
@@ -292,6 +298,10 @@ public final class WorkerServer: Sendable {
                     all.append(WorkerArtifact(kind: "run", path: name, stepID: "", bytes: fingerprint.bytes, sha256: fingerprint.sha256))
                 }
             }
+        }
+        for index in all.indices {
+            all[index].localPath = all[index].kind == "run" ? (directory ?? "") + "/" + all[index].path
+                : all[index].path.hasPrefix("/") ? all[index].path : folder + "/work/" + all[index].path
         }
         return all
     }
