@@ -19,6 +19,8 @@ import Testing
         let bytes = (0..<1000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
         #expect(Base64.decode(Base64.encode(bytes[...])) == bytes)
         #expect(Base64.decode("Zm9v!") == nil)
+        #expect(Base64.decode("Zm9vY") == nil)
+        for count in 0..<7 { #expect(Base64.decode(Base64.encode(bytes[..<count])) == Array(bytes[..<count])) }
     }
 
     @Test func messagesAreOneSortedLine() throws {
@@ -32,6 +34,16 @@ import Testing
         #expect(decoded.id == 3)
         #expect(decoded.method == nil)
         #expect(decoded.result == ["eof": true])
+    }
+
+    @Test func dataIsSplicedFirstIntoParamsOrResult() throws {
+        let request = WorkerMessage.request(2, "put_file", ["offset": 0, "path": "in.csv"]).line(withData: "Zm9v")
+        #expect(String(decoding: request, as: UTF8.self)
+            == #"{"id":2,"jsonrpc":"2.0","method":"put_file","params":{"data":"Zm9v","offset":0,"path":"in.csv"}}"# + "\n")
+        let response = WorkerMessage.response(5, ["eof": true]).line(withData: "")
+        #expect(String(decoding: response, as: UTF8.self) == #"{"id":5,"jsonrpc":"2.0","result":{"data":"","eof":true}}"# + "\n")
+        let empty = WorkerMessage.response(6, [:]).line(withData: "YQ==")
+        #expect(try JSONParser.parse(empty)["result"] == ["data": "YQ=="])
     }
 
     @Test func aLineThatIsNotJSONRPCIsRefused() {

@@ -155,6 +155,9 @@ public final class SandboxRunner: Sendable {
                     if event["event"]?.stringValue == "run_end" { seen.ended = true }
                 }
                 for sink in sinks { try? sink.write(line: line) }
+                if event["event"]?.stringValue == "step_progress", let onProgress = options.onProgress {
+                    onProgress("\(event["step_id"]?.stringValue ?? ""): \(event["rows"]?.intValue ?? 0) rows")
+                }
             }
             let failed = (result["failed_steps"]?.arrayValue ?? []).map {
                 FailedStep(stepID: $0["step_id"]?.stringValue ?? "", code: $0["code"]?.stringValue ?? "", message: masker.mask($0["message"]?.stringValue ?? ""))
@@ -304,10 +307,10 @@ public final class SandboxRunner: Sendable {
                     filled += count
                 }
                 buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<filled])) }
-                var params: [String: JSONValue] = ["path": .string(path), "offset": .int(offset), "data": .string(Base64.encode(buffer[0..<filled]))]
+                var params: [String: JSONValue] = ["path": .string(path), "offset": .int(offset)]
                 let last = filled < buffer.count
                 if last { params["sha256"] = .string(hasher.finalize()) }
-                try channel.call("put_file", .object(params))
+                try channel.call("put_file", .object(params), data: Base64.encode(buffer[0..<filled]))
                 offset += filled
                 if last { break }
             }
@@ -341,7 +344,9 @@ public final class SandboxRunner: Sendable {
                 let copyFolder = directory.artifactsPath(step: artifact.stepID)
                 try FileSystem.createDirectories(copyFolder)
                 try writeAtomically(bytes, to: artifact.path)
-                try writeAtomically(bytes, to: copyFolder + "/" + name)
+                let copy = copyFolder + "/" + name
+                unlink(copy)
+                if link(artifact.path, copy) != 0 { try writeAtomically(bytes, to: copy) }
             } catch {
                 throw SandboxError("cannot write '\(artifact.path)': \(error)", .cannotCreate)
             }
@@ -434,12 +439,16 @@ public final class SandboxRunner: Sendable {
 
         /// Sends a request and reads messages until its answer, handing `event` notifications to `onEvent`.
         @discardableResult
-        func call(_ method: String, _ params: JSONValue, onEvent: (JSONValue) -> Void = { _ in }) throws(SandboxError) -> JSONValue {
+        func call(
+            _ method: String, _ params: JSONValue, data: String? = nil, onEvent: (JSONValue) -> Void = { _ in }
+        ) throws(SandboxError) -> JSONValue {
             let id = nextID.withLock { id in
                 defer { id += 1 }
                 return id
             }
-            send(.request(id, method, params))
+            let request = WorkerMessage.request(id, method, params)
+            let line = data.map(request.line(withData:)) ?? request.line
+            output.withLock { output in _ = try? output?.write(line) }
             return try reader.withLock { reader throws(SandboxError) -> JSONValue in
                 while let line = reader.next() {
                     guard !line.isEmpty else { continue }

@@ -313,46 +313,87 @@ package enum Base64 {
 
     /// `bytes` encoded.
     package static func encode(_ bytes: ArraySlice<UInt8>) -> String {
-        var output = [UInt8]()
-        output.reserveCapacity((bytes.count + 2) / 3 * 4)
-        var index = bytes.startIndex
-        while index + 2 < bytes.endIndex {
-            let value = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
-            output.append(alphabet[Int(value >> 18 & 63)])
-            output.append(alphabet[Int(value >> 12 & 63)])
-            output.append(alphabet[Int(value >> 6 & 63)])
-            output.append(alphabet[Int(value & 63)])
-            index += 3
+        let alphabet = Self.alphabet
+        let count = (bytes.count + 2) / 3 * 4
+        return String(unsafeUninitializedCapacity: count) { output in
+            alphabet.withUnsafeBufferPointer { alphabet in
+                bytes.withUnsafeBufferPointer { input in
+                    var index = 0
+                    var position = 0
+                    while index + 2 < input.count {
+                        let value = UInt32(input[index]) << 16 | UInt32(input[index + 1]) << 8 | UInt32(input[index + 2])
+                        output[position] = alphabet[Int(value >> 18 & 63)]
+                        output[position + 1] = alphabet[Int(value >> 12 & 63)]
+                        output[position + 2] = alphabet[Int(value >> 6 & 63)]
+                        output[position + 3] = alphabet[Int(value & 63)]
+                        index += 3
+                        position += 4
+                    }
+                    let rest = input.count - index
+                    if rest > 0 {
+                        let value = UInt32(input[index]) << 16 | (rest == 2 ? UInt32(input[index + 1]) << 8 : 0)
+                        output[position] = alphabet[Int(value >> 18 & 63)]
+                        output[position + 1] = alphabet[Int(value >> 12 & 63)]
+                        output[position + 2] = rest == 2 ? alphabet[Int(value >> 6 & 63)] : UInt8(ascii: "=")
+                        output[position + 3] = UInt8(ascii: "=")
+                    }
+                }
+            }
+            return count
         }
-        let rest = bytes.endIndex - index
-        if rest > 0 {
-            let value = UInt32(bytes[index]) << 16 | (rest == 2 ? UInt32(bytes[index + 1]) << 8 : 0)
-            output.append(alphabet[Int(value >> 18 & 63)])
-            output.append(alphabet[Int(value >> 12 & 63)])
-            output.append(rest == 2 ? alphabet[Int(value >> 6 & 63)] : UInt8(ascii: "="))
-            output.append(UInt8(ascii: "="))
-        }
-        return String(decoding: output, as: UTF8.self)
     }
 
     /// `text` decoded; nil when it is not base64.
     package static func decode(_ text: String) -> [UInt8]? {
-        var output = [UInt8]()
-        output.reserveCapacity(text.utf8.count / 4 * 3)
-        var accumulator: UInt32 = 0
-        var bits = 0
-        for byte in text.utf8 {
-            if byte == UInt8(ascii: "=") { break }
-            let value = reverse[Int(byte)]
-            if value == 0xFF { return nil }
-            accumulator = accumulator << 6 | UInt32(value)
-            bits += 6
-            if bits >= 8 {
-                bits -= 8
-                output.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
+        var text = text
+        let table = Self.reverse
+        return text.withUTF8 { input -> [UInt8]? in
+            var length = input.count
+            while length > 0, input[length - 1] == UInt8(ascii: "=") { length -= 1 }
+            guard length % 4 != 1 else { return nil }
+            var output = [UInt8](repeating: 0, count: length * 6 / 8)
+            let valid = table.withUnsafeBufferPointer { table in
+                output.withUnsafeMutableBufferPointer { output -> Bool in
+                    var index = 0
+                    var position = 0
+                    while index + 4 <= length {
+                        let a = table[Int(input[index])], b = table[Int(input[index + 1])]
+                        let c = table[Int(input[index + 2])], d = table[Int(input[index + 3])]
+                        if (a | b | c | d) & 0x80 != 0 { return false }
+                        let value = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
+                        output[position] = UInt8(truncatingIfNeeded: value >> 16)
+                        output[position + 1] = UInt8(truncatingIfNeeded: value >> 8)
+                        output[position + 2] = UInt8(truncatingIfNeeded: value)
+                        index += 4
+                        position += 3
+                    }
+                    let rest = length - index
+                    guard rest >= 2 else { return true }
+                    let a = table[Int(input[index])], b = table[Int(input[index + 1])]
+                    let c = rest == 3 ? table[Int(input[index + 2])] : 0
+                    if (a | b | c) & 0x80 != 0 { return false }
+                    let value = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6
+                    output[position] = UInt8(truncatingIfNeeded: value >> 16)
+                    if rest == 3 { output[position + 1] = UInt8(truncatingIfNeeded: value >> 8) }
+                    return true
+                }
             }
+            return valid ? output : nil
         }
-        return output
+    }
+}
+
+extension WorkerMessage {
+    /// The message's line with a `data` member (base64, which needs no escaping) added first to its
+    /// params or result, without passing megabytes through the JSON string escaper. The object must
+    /// have no key that sorts before `data`, so the line stays canonical.
+    package func line(withData data: String) -> [UInt8] {
+        var line = self.line
+        let marker = Array((method != nil ? #""params":{"# : #""result":{"#).utf8)
+        guard let start = line.firstRange(of: marker) else { return line }
+        let empty = line[start.upperBound] == UInt8(ascii: "}")
+        line.insert(contentsOf: Array(#""data":""#.utf8) + Array(data.utf8) + Array((empty ? "\"" : "\",").utf8), at: start.upperBound)
+        return line
     }
 }
 

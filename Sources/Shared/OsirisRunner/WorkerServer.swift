@@ -84,7 +84,13 @@ public final class WorkerServer: Sendable {
             }
             guard let method = message.method else { continue }
             do throws(WorkerError) {
-                if let result = try handle(method, message), let id = message.id { send(.response(id, result)) }
+                if method == "read_artifact", let id = message.id {
+                    let (data, eof) = try readArtifact(message.params)
+                    let line = WorkerMessage.response(id, ["eof": .bool(eof)]).line(withData: data)
+                    output.withLock { output in _ = try? output.write(line) }
+                } else if let result = try handle(method, message), let id = message.id {
+                    send(.response(id, result))
+                }
             } catch {
                 if let id = message.id { send(.failure(id, error)) }
             }
@@ -168,8 +174,6 @@ public final class WorkerServer: Sendable {
             return [:]
         case "list_artifacts":
             return ["artifacts": .array(listArtifacts().map(\.json))]
-        case "read_artifact":
-            return try readArtifact(params)
         case "shutdown":
             return [:]
         default:
@@ -308,7 +312,7 @@ public final class WorkerServer: Sendable {
 
     /// `read_artifact`: `{"kind":"output","length":1048576,"offset":0,"path":"out/orders.csv"}` answered
     /// with `{"data":"<base64>","eof":false}`; only listed artifacts can be read.
-    private func readArtifact(_ params: JSONValue) throws(WorkerError) -> JSONValue {
+    private func readArtifact(_ params: JSONValue) throws(WorkerError) -> (data: String, eof: Bool) {
         guard let path = params["path"]?.stringValue else { throw WorkerError(.invalidParams, "read_artifact needs a 'path'") }
         let kind = params["kind"]?.stringValue ?? "output"
         let outputs = listArtifacts()
@@ -335,7 +339,7 @@ public final class WorkerServer: Sendable {
             if count == 0 { break }
             filled += count
         }
-        return ["data": .string(Base64.encode(buffer[0..<filled])), "eof": .bool(filled < length)]
+        return (Base64.encode(buffer[0..<filled]), filled < length)
     }
 }
 
