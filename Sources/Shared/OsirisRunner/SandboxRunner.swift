@@ -31,8 +31,6 @@ public struct SandboxOptions: Sendable {
     public var requireIsolation = false
     /// The host's environment: a transport command gets only its non-secret basics.
     public var environment: [String: String] = [:]
-    /// Whether the local sandbox may use bubblewrap (tests turn it off to exercise the plain child).
-    public var allowBubblewrap = true
 
     /// Options for `command`.
     public init(command: String?) { self.command = command }
@@ -224,7 +222,7 @@ public final class SandboxRunner: Sendable {
             throw SandboxError("cannot create the sandbox's folder: \(error)", .cannotCreate)
         }
         do throws(SandboxError) {
-            if sandbox.allowBubblewrap, let bwrap = Bubblewrap.usable(environment: sandbox.environment) {
+            if let bwrap = Bubblewrap.usable(environment: sandbox.environment) {
                 // Database drivers reach their servers over the network; relays on Unix sockets are
                 // not built yet, so a manifest with a database step keeps the host's network.
                 let network = connections.values.contains { connection in
