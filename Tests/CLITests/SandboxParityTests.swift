@@ -179,6 +179,33 @@ import Testing
         }
     }
 
+    @Test func absolutePathsWorkInTheLocalSandbox() throws {
+        try setUp()
+        let input = folder.appendingPathComponent("data/people.csv").path
+        let output = folder.appendingPathComponent("elsewhere")
+        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+        try write("p.oml", """
+            oml_version: "0.1.0"
+            name: absolute
+            steps:
+              - {id: read, component: filesystem.csv_extractor, mode: read, config: {path: "\(input)"}}
+              - {id: write, component: filesystem.csv_writer, mode: write, needs: [read], config: {path: "\(output.path)/people.csv"}}
+            """)
+        let compile = try ToolHarness.run("oml-compile", ["p.oml", "-o", "p.manifest.json"], in: folder)
+        try #require(compile.status == 0, "\(compile.stderr)")
+        var results: [[String]] = []
+        for mode in [Mode.local, .localSandbox, .plainChild] {
+            try? FileManager.default.removeItem(at: output.appendingPathComponent("people.csv"))
+            let run = try ToolHarness.run(
+                "osiris-exec", ["p.manifest.json", "--run-dir", "runs"] + mode.arguments, in: folder, environment: ["PATH": mode.path])
+            #expect(run.status == 0, "\(mode): \(run.stderr)")
+            results.append(Self.normalized(try ToolHarness.jsonLines(run.stdout)))
+            #expect(try String(contentsOf: output.appendingPathComponent("people.csv"), encoding: .utf8) == Self.people, "\(mode)")
+        }
+        #expect(results[1] == results[0])
+        #expect(results[2] == results[0])
+    }
+
     @Test func aFailingStepFailsTheSameWayInTheSandbox() throws {
         try setUp()
         try write("p.oml", """

@@ -85,7 +85,7 @@ public final class SandboxRunner: Sendable {
         }
 
         let inputPaths = inputs()
-        let (process, isolation, shared) = try startWorker(connections: prepared, inputs: inputPaths)
+        let (process, isolation, shared) = try startWorker(connections: prepared)
         defer { if let shared { FileSystem.remove(shared.host) } }
         let channel = Channel(process: process)
         let watchdog = cancellation.onCancel { [cancellation] in
@@ -204,7 +204,7 @@ public final class SandboxRunner: Sendable {
     }
 
     private func startWorker(
-        connections: [String: PreparedConnection], inputs: [String]
+        connections: [String: PreparedConnection]
     ) throws(SandboxError) -> (WorkerProcess, String, SharedFolder?) {
         if let command = sandbox.command {
             var environment: [String: String] = [:]
@@ -230,7 +230,7 @@ public final class SandboxRunner: Sendable {
                     return false
                 }
                 let arguments = Bubblewrap.arguments(
-                    bwrap: bwrap, executable: executable, scratch: scratch, inputs: inputs.map(absolutePath), network: network)
+                    bwrap: bwrap, executable: executable, scratch: scratch, hostPaths: hostPathsForBubblewrap(), network: network)
                 return (try WorkerProcess.spawn(arguments, environment: [:]), "bwrap", SharedFolder(host: scratch, worker: "/sandbox"))
             }
             if sandbox.requireIsolation {
@@ -248,6 +248,12 @@ public final class SandboxRunner: Sendable {
 
     /// The relative paths of the files the steps read: CSV inputs and SQLite databases that exist here.
     private func inputs() -> [String] {
+        filesRead().filter { isContainedRelativePath($0) && access($0, R_OK) == 0 }
+    }
+
+    /// Every file the steps read (CSV inputs, SQLite databases, also those a writer changes), as the
+    /// steps name them, relative or absolute.
+    private func filesRead() -> [String] {
         var paths: [String] = []
         for step in manifest.steps where step.mode != .write || step.component.hasPrefix("sqlite.") {
             let family = ComponentRegistry.builtin.spec(named: step.component)?.family
@@ -261,9 +267,26 @@ public final class SandboxRunner: Sendable {
             } else if family == "sqlite" {
                 path = step.config["path"]?.stringValue ?? connection?.fields["path"]?.stringValue
             }
-            if let path, isContainedRelativePath(path), access(path, R_OK) == 0, !paths.contains(path) { paths.append(path) }
+            if let path, !path.isEmpty, !paths.contains(path) { paths.append(path) }
         }
         return paths
+    }
+
+    /// What bubblewrap shows a worker besides its own folder: every file the steps read that
+    /// exists here, read-only at its absolute path (the worker links the relative ones), and the
+    /// existing folders of absolute paths the writers write, writable, since a local run writes there.
+    private func hostPathsForBubblewrap() -> (read: [String], write: [String]) {
+        let read = filesRead().map(absolutePath).filter { access($0, R_OK) == 0 }
+        var write: [String] = []
+        for step in manifest.steps where step.mode == .write {
+            let family = ComponentRegistry.builtin.spec(named: step.component)?.family
+            guard family == "filesystem" || family == "sqlite" else { continue }
+            let connection = family == "sqlite" ? ((try? options.resolver.resolve(step, family: family)) ?? nil) : nil
+            guard let path = step.config["path"]?.stringValue ?? connection?.fields["path"]?.stringValue, path.hasPrefix("/") else { continue }
+            let folder = FileSystem.directory(of: path)
+            if access(folder, W_OK) == 0, !write.contains(folder) { write.append(folder) }
+        }
+        return (read, write)
     }
 
     /// The SQLite databases writers change in place (relative paths): uploaded first when they
@@ -320,6 +343,11 @@ public final class SandboxRunner: Sendable {
     private func bringBack(channel: Channel, directory: RunDirectory, shared: SharedFolder?) throws(SandboxError) {
         let listing = try channel.call("list_artifacts", [:])
         for artifact in (listing["artifacts"]?.arrayValue ?? []).map(WorkerArtifact.init(json:)) {
+            if shared != nil, artifact.kind == "output", artifact.path.hasPrefix("/"), artifact.localPath == artifact.path {
+                // A worker on this machine wrote an absolute path where a local run writes it.
+                try record(artifact, directory: directory)
+                continue
+            }
             if let shared, artifact.kind == "output", artifact.localPath.hasPrefix(shared.worker + "/") {
                 let file = shared.host + artifact.localPath.dropFirst(shared.worker.count)
                 if try move(file, artifact, directory: directory) { continue }
@@ -359,6 +387,12 @@ public final class SandboxRunner: Sendable {
             throw SandboxError("'\(artifact.path)' is not in the sandbox's folder as the worker listed it", .software)
         }
         guard rename(file, artifact.path) == 0 else { return false }
+        try record(artifact, directory: directory)
+        return true
+    }
+
+    /// Links (else copies) a file in place into the run directory's `artifacts/<step>/`.
+    private func record(_ artifact: WorkerArtifact, directory: RunDirectory) throws(SandboxError) {
         let copyFolder = directory.artifactsPath(step: artifact.stepID)
         let copy = copyFolder + "/" + (artifact.path.split(separator: "/").last.map(String.init) ?? "artifact")
         do {
@@ -370,7 +404,6 @@ public final class SandboxRunner: Sendable {
         } catch {
             throw SandboxError("cannot record '\(artifact.path)' under '\(copyFolder)': \(error)", .cannotCreate)
         }
-        return true
     }
 
     private func writeAtomically(_ bytes: [UInt8], to path: String) throws(OutputFileError) {

@@ -118,11 +118,13 @@ enum Bubblewrap {
 
     /// The bwrap command that starts `executable --worker`: read-only /usr and the folders of the
     /// libraries this very process maps (the worker is the same binary), a private /tmp capped at
-    /// `temporaryBytes`, the `inputs` read-only, `scratch` bound as the only writable host folder (the worker's TMPDIR), no
+    /// `temporaryBytes`, the files the steps read read-only, `scratch` (the worker's TMPDIR) and the
+    /// folders of absolute output paths as the only writable host folders, no
     /// network but loopback unless `network`, a cleared environment, a new user namespace with an
     /// unprivileged uid and no capabilities, and death with the host.
     static func arguments(
-        bwrap: String, executable: String, scratch: String, inputs: [String], network: Bool, temporaryBytes: Int = 256 << 20
+        bwrap: String, executable: String, scratch: String, hostPaths: (read: [String], write: [String]), network: Bool,
+        temporaryBytes: Int = 256 << 20
     ) -> [String] {
         var arguments = [bwrap, "--ro-bind", "/usr", "/usr"]
         var bound: Set<String> = ["/usr"]
@@ -150,8 +152,10 @@ enum Bubblewrap {
             "--proc", "/proc", "--dev", "/dev", "--size", String(temporaryBytes), "--tmpfs", "/tmp",
             "--bind", scratch, "/sandbox",
         ]
-        // The inputs the steps read, read-only where they are, for the worker's links to them.
-        for input in inputs { arguments += ["--ro-bind", input, input] }
+        // The folders of absolute output paths, writable; then the inputs the steps read, read-only
+        // where they are (the worker links the relative ones into its folder).
+        for folder in hostPaths.write { arguments += ["--bind", folder, folder] }
+        for input in hostPaths.read { arguments += ["--ro-bind", input, input] }
         arguments += [
             "--unshare-user", "--uid", "65534", "--gid", "65534", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
             "--unshare-cgroup-try",
