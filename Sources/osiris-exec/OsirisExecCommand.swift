@@ -21,7 +21,7 @@ struct OsirisExecCommand: ParsableCommand {
             When standard output is closed early the run goes on, recorded in events.jsonl. Exit status: \
             0 success, 1 a step failed (or its component has no driver in this build), 64 usage error, \
             65 the manifest does not decode or is invalid (edited after oml-compile, a cycle, an unknown \
-            component...), 66 it is missing, 69 a server is unreachable, 70 internal error, 73 the run \
+            component...), 66 it is missing, 69 a server (or the --sandbox worker) is unreachable, 70 internal error, 73 the run \
             directory cannot be created, 75 a temporary error outlived its retries, 77 credentials \
             rejected, 78 configuration (unset variable, unknown alias), 130/143 interrupted.
             """,

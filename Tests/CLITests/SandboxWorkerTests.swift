@@ -66,4 +66,17 @@ import Testing
         // Its folder (created in TMPDIR) is gone.
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty)
     }
+
+    @Test(arguments: [
+        (["--worker", "p.json"], "osiris-exec: error: --worker takes no manifest and no other run flag: the host sends everything"),
+        (["--sandbox", "--resume", "runs/x", "p.json"], "osiris-exec: error: --resume cannot be combined with --sandbox yet"),
+        (["--sandbox=ssh h osiris-exec --worker", "--require-isolation", "p.json"],
+         "osiris-exec: error: --require-isolation goes with --sandbox alone (the local sandbox)"),
+    ])
+    func sandboxFlagsThatDoNotGoTogetherAreUsageErrors(arguments: [String], message: String) throws {
+        let run = try ToolHarness.run("osiris-exec", arguments)
+        #expect(run.status == 64)
+        #expect(run.stdout.isEmpty)
+        #expect(run.stderr == message + "\nosiris-exec: note: see 'osiris-exec --help'\n")
+    }
 }
