@@ -96,3 +96,50 @@ import Testing
         #expect(isContainedRelativePath(path) == allowed)
     }
 }
+
+/// The host side's handling of transports that are no workers.
+@Suite struct SandboxTransportTests {
+    // The tools ignore SIGPIPE (a dead worker's pipe must give EPIPE, not end the host); so does this test process.
+    init() { signal(SIGPIPE, SIG_IGN) }
+
+    func runner(_ command: String, timeout: Int, folder: TemporaryFolder) -> SandboxRunner {
+        let manifest = Manifest(
+            name: "t", omlVersion: "0.1.0", profile: "default", description: nil, metadata: [:], params: [:],
+            steps: [testStep("read", "filesystem.csv_extractor", .extract)], order: [["read"]],
+            fingerprints: ["manifest_fp": "sha256:" + String(repeating: "0", count: 64)], toolchain: [:])
+        let masker = SecretMasker()
+        var options = RunOptions(resolver: ConnectionResolver(connections: nil, searched: "", environment: [:], masker: masker))
+        options.runDirectoryParent = folder.path("runs")
+        var sandbox = SandboxOptions(command: command)
+        sandbox.environment = ["PATH": "/usr/bin:/bin"]
+        sandbox.startTimeoutMilliseconds = timeout
+        return SandboxRunner(manifest: manifest, options: options, sandbox: sandbox, cancellation: CancellationToken(), masker: masker)
+    }
+
+    @Test func aTransportThatNeverAnswersIsKilledAfterTheTimeout() throws {
+        let folder = TemporaryFolder()
+        let started = Date()
+        #expect {
+            _ = try runner("sleep 30", timeout: 300, folder: folder).run()
+        } throws: { error in
+            let error = error as? SandboxError
+            return error?.exitStatus == .unavailable
+                && error?.description == "cannot start the sandbox worker: no worker answered within 300 ms (is 'sleep 30' starting 'osiris-exec --worker'?)"
+        }
+        #expect(Date().timeIntervalSince(started) < 5)
+        // Nothing ran: no run directory.
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: folder.path("runs"))) ?? []).isEmpty)
+    }
+
+    @Test func aTransportThatSpeaksSomethingElseIsRefusedAndStopped() throws {
+        let folder = TemporaryFolder()
+        let started = Date()
+        defer { #expect(Date().timeIntervalSince(started) < 5, "the transport was waited for instead of killed") }
+        #expect {
+            _ = try runner("echo hello there; sleep 30", timeout: 10_000, folder: folder).run()
+        } throws: { error in
+            (error as? SandboxError)?.description
+                == "cannot start the sandbox worker: the worker sent something that is not the worker protocol: a message does not decode as JSON: 1:1: unexpected character 'h'"
+        }
+    }
+}

@@ -1,6 +1,7 @@
 import OML
 import OsirisCore
 import OsirisDrivers
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -32,6 +33,9 @@ public struct SandboxOptions: Sendable {
     /// The host's environment: a transport command gets only its non-secret basics.
     public var environment: [String: String] = [:]
 
+    /// How long the worker has to answer `hello` before the transport is killed.
+    package var startTimeoutMilliseconds = 30_000
+
     /// Options for `command`.
     public init(command: String?) { self.command = command }
 
@@ -53,6 +57,9 @@ public struct SandboxOptions: Sendable {
 /// `prepare`), uploads the relative-path inputs the steps read (CSV files, SQLite databases) with
 /// `put_file`, and creates the output folders that exist here; absolute paths are used as they are
 /// on the worker's side.
+///
+/// The process must ignore SIGPIPE (the tools do, through `ToolRunner`): a worker that dies leaves
+/// a pipe whose writes must fail with EPIPE instead of ending the host.
 public final class SandboxRunner: Sendable {
     private let manifest: Manifest
     private let options: RunOptions
@@ -103,8 +110,36 @@ public final class SandboxRunner: Sendable {
             process.wait()
         }
 
+        // A transport that never starts a worker (an ssh waiting for a password, a container that
+        // hangs) must not hold the host for ever: its process group is killed after the timeout.
+        let answered = Atomic(false)
+        let helloSignal = ChangeSignal()
+        let timedOut = Atomic(false)
+        let timeout = sandbox.startTimeoutMilliseconds
+        startThread {
+            let deadline = MonotonicClock.milliseconds() + timeout
+            if helloSignal.wait(deadline: deadline, until: { answered.load(ordering: .acquiring) ? true : nil }) == nil {
+                timedOut.store(true, ordering: .releasing)
+                process.kill()
+            }
+        }
+        defer {
+            answered.store(true, ordering: .releasing)
+            helloSignal.notify()
+        }
         do throws(SandboxError) {
-            let hello = try channel.call("hello", ["protocol": .int(WorkerProtocol.version)])
+            let hello: JSONValue
+            do throws(SandboxError) {
+                hello = try channel.call("hello", ["protocol": .int(WorkerProtocol.version)])
+            } catch {
+                if timedOut.load(ordering: .acquiring) {
+                    let limit = timeout % 1000 == 0 ? "\(timeout / 1000) s" : "\(timeout) ms"
+                    throw SandboxError("no worker answered within \(limit) (is '\(sandbox.command ?? "osiris-exec --worker")' starting 'osiris-exec --worker'?)")
+                }
+                throw error
+            }
+            answered.store(true, ordering: .releasing)
+            helloSignal.notify()
             guard hello["protocol"]?.intValue == WorkerProtocol.version else {
                 throw SandboxError("the worker speaks protocol \(hello["protocol"].map(JSONWriter.canonicalString) ?? "none"), not \(WorkerProtocol.version)")
             }
@@ -125,6 +160,8 @@ public final class SandboxRunner: Sendable {
                 "returns": .array(databaseTargets().map { ["step_id": .string($0.step), "path": .string($0.path)] }),
             ])
         } catch {
+            // Whatever the transport is doing, it is not serving this run.
+            process.kill()
             throw SandboxError("cannot start the sandbox worker: \(masker.mask(error.description))", error.exitStatus)
         }
 
@@ -174,6 +211,7 @@ public final class SandboxRunner: Sendable {
             }
         }
         if let breakage {
+            process.kill()
             directory.log("the sandbox worker failed: \(breakage)")
             let (lastSeq, ended) = seen.withLock { ($0.lastSeq, $0.ended) }
             let status = cancellation.isCancelled ? "aborted" : "failed"
