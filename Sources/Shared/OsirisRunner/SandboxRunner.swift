@@ -66,7 +66,6 @@ public final class SandboxRunner: Sendable {
     private let sandbox: SandboxOptions
     private let cancellation: CancellationToken
     private let masker: SecretMasker
-    private let nextID = TrackedMutex(1)
 
     /// A sandbox runner; `masker` gets every secret the connections resolve to.
     public init(manifest: Manifest, options: RunOptions, sandbox: SandboxOptions, cancellation: CancellationToken, masker: SecretMasker) {
@@ -475,7 +474,7 @@ public final class SandboxRunner: Sendable {
         if path.hasPrefix("/") { return path }
         var buffer = [CChar](repeating: 0, count: 4096)
         guard getcwd(&buffer, buffer.count) != nil else { return path }
-        return String(cString: buffer) + "/" + path
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) + "/" + path
     }
 
     // MARK: The channel

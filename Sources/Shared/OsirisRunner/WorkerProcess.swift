@@ -134,7 +134,7 @@ enum Bubblewrap {
             if info.st_mode & S_IFMT == S_IFLNK {
                 var target = [CChar](repeating: 0, count: 4096)
                 let count = readlink(top, &target, target.count - 1)
-                if count > 0 { arguments += ["--symlink", String(cString: Array(target[0..<count]) + [0]), top] }
+                if count > 0 { arguments += ["--symlink", String(decoding: target[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self), top] }
             } else {
                 arguments += ["--ro-bind", top, top]
                 bound.insert(top)
@@ -187,5 +187,5 @@ func currentExecutable() -> String? {
     var buffer = [CChar](repeating: 0, count: 4096)
     let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
     guard count > 0 else { return nil }
-    return String(cString: Array(buffer[0..<count]) + [0])
+    return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
