@@ -5,6 +5,9 @@ import OsirisCore
 import OsirisDrivers
 import OsirisRunner
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `osiris-exec`: runs a manifest and reports every step as JSON lines on stdout (DESIGN.md §7).
 struct OsirisExecCommand: ParsableCommand {
@@ -18,7 +21,7 @@ struct OsirisExecCommand: ParsableCommand {
             When standard output is closed early the run goes on, recorded in events.jsonl. Exit status: \
             0 success, 1 a step failed (or its component has no driver in this build), 64 usage error, \
             65 the manifest does not decode or is invalid (edited after oml-compile, a cycle, an unknown \
-            component...), 66 it is missing, 69 a server is unreachable, 70 internal error, 73 the run \
+            component...), 66 it is missing, 69 a server (or the --sandbox worker) is unreachable, 70 internal error, 73 the run \
             directory cannot be created, 75 a temporary error outlived its retries, 77 credentials \
             rejected, 78 configuration (unset variable, unknown alias), 130/143 interrupted.
             """,
@@ -35,17 +38,68 @@ struct OsirisExecCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Run again in an earlier run's directory, skipping writers that committed there.", valueName: "run-dir"))
     var resume: String?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Run the steps in a sandbox worker: alone (or 'local'), this binary isolated with bubblewrap (or a plain child when bwrap is unavailable); with CMD, a command (through /bin/sh -c) that starts 'osiris-exec --worker', such as 'ssh etl01 osiris-exec --worker'.",
+        valueName: "cmd"))
+    var sandbox: String?
+
+    @Flag(name: .long, help: "With --sandbox alone: fail (exit 69) instead of running the worker unisolated when bubblewrap is unavailable.")
+    var requireIsolation = false
+
+    @Flag(name: .long, help: "Serve the worker protocol (osiris-worker(7)) on standard input and output; started by a host's --sandbox.")
+    var worker = false
+
     @Argument(help: ArgumentHelp("The manifest; '-' reads standard input.", valueName: "manifest"))
     var manifest: String?
 
+    static func preprocess(_ arguments: [String]) -> [String] {
+        // `--sandbox` alone (followed by another flag, '-', an existing file or nothing) is the local
+        // sandbox, spelled `local` (as `--sandbox=local` also is); anything else after it is CMD.
+        // `--sandbox=CMD` is never ambiguous.
+        var result: [String] = []
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            if argument == "--sandbox" {
+                let next = index + 1 < arguments.count ? arguments[index + 1] : nil
+                if let next, !next.hasPrefix("-"), access(next, F_OK) != 0 {
+                    result += ["--sandbox=" + next]
+                    index += 2
+                    continue
+                }
+                result.append("--sandbox=local")
+            } else {
+                result.append(argument)
+            }
+            index += 1
+        }
+        return result
+    }
+
     func validate() throws {
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        if worker, sandbox != nil || manifest != nil || resume != nil || requireIsolation {
+            throw ValidationError("--worker takes no manifest and no other run flag: the host sends everything")
+        }
+        if sandbox != nil, resume != nil { throw ValidationError("--resume cannot be combined with --sandbox yet") }
+        if requireIsolation, sandbox != "local" { throw ValidationError("--require-isolation goes with --sandbox alone (the local sandbox)") }
     }
 
     func run() throws {
+        if worker { return try serveWorker() }
         let cancellation = CancellationToken()
         SignalWatcher.start { status in cancellation.cancel(status: status) }
         try ToolRunner.run(tool: "osiris-exec") { try execute(cancellation) }
+    }
+
+    /// `--worker`: the host drives everything through the protocol; nothing is read from the
+    /// environment but TMPDIR.
+    private func serveWorker() throws {
+        try ToolRunner.run(tool: "osiris-exec") {
+            let server = try WorkerServer.start(version: osirisVersion, environment: Environment.current)
+            SignalWatcher.start { status in server.hangUp(status) }
+            return server.serve()
+        }
     }
 
     private func execute(_ cancellation: CancellationToken) throws -> ExitStatus {
@@ -69,8 +123,17 @@ struct OsirisExecCommand: ParsableCommand {
                 try? FileDescriptorOutput.standardError.write("\r\u{1B}[Kosiris-exec: \(masker.mask(line))")
             }
         }
-        let runner = Runner(manifest: plan, options: options, cancellation: cancellation, masker: masker)
-        let outcome = try runner.run()
+        let outcome: RunOutcome
+        if let sandbox {
+            var sandboxOptions = SandboxOptions(command: sandbox == "local" ? nil : sandbox)
+            sandboxOptions.requireIsolation = requireIsolation
+            sandboxOptions.environment = environment
+            options.adapter = "sandbox"
+            outcome = try SandboxRunner(
+                manifest: plan, options: options, sandbox: sandboxOptions, cancellation: cancellation, masker: masker).run()
+        } else {
+            outcome = try Runner(manifest: plan, options: options, cancellation: cancellation, masker: masker).run()
+        }
         if terminal { try? FileDescriptorOutput.standardError.write("\r\u{1B}[K") }
         // Scripts and CI logs see why a run failed without opening the run directory; steps that
         // were only interrupted are left out.
@@ -107,7 +170,9 @@ final class ClosablePipeSink: EventSink, Sendable {
 
 @main
 enum Main {
-    static func main() { OsirisExecCommand.runAsTool() }
+    static func main() {
+        OsirisExecCommand.runAsTool(arguments: OsirisExecCommand.preprocess(Array(CommandLine.arguments.dropFirst())))
+    }
 }
 
 /// What `--connections` is for in osiris-exec.

@@ -65,11 +65,12 @@ public enum ToolRunner {
 extension ParsableCommand {
     /// Parses the command line and runs the command the way every Osiris tool does: `--help` and
     /// `--version` on stdout with status 0, flag errors as `TOOL: error: MESSAGE` on stderr with
-    /// status 64, and the status the command chose otherwise.
-    public static func runAsTool() -> Never {
+    /// status 64, and the status the command chose otherwise. `arguments` replaces the command
+    /// line's (without the program name) when a tool rewrites it first.
+    public static func runAsTool(arguments: [String]? = nil) -> Never {
         let tool = configuration.commandName ?? "osiris"
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(arguments)
             try command.run()
             terminate(0)
         } catch {

@@ -28,9 +28,27 @@ public struct RunOptions: Sendable {
     public var eventSinks: [any EventSink] = []
     /// Called about once a second with a one-line summary, for a progress line on a terminal.
     public var onProgress: (@Sendable (String) -> Void)?
+    /// What `run_start` says in `isolation` (none, bwrap, transport); nil leaves the field out (local runs).
+    public var isolation: String?
+    /// The run id to use instead of a new one (a worker runs under its host's run id).
+    package var runID: String?
+    /// Each step's connection as a host resolved it for a worker; nil resolves with `resolver`.
+    package var preparedConnections: [String: PreparedConnection]?
 
     /// Options with a resolver; the rest defaults.
     public init(resolver: ConnectionResolver) { self.resolver = resolver }
+}
+
+extension RunOptions {
+    /// A step's connection: the one a host prepared, else resolved here.
+    func connection(for step: ManifestStep, family: String?) throws(StepError) -> ResolvedConnection? {
+        guard let preparedConnections else { return try resolver.resolve(step, family: family) }
+        switch preparedConnections[step.id] {
+        case .resolved(let connection)?: return connection
+        case .failed(let error)?: throw error
+        case nil: return nil
+        }
+    }
 }
 
 /// A step that failed, as the run's summary lists it on standard error; the message is masked.
@@ -129,7 +147,7 @@ public final class Runner: Sendable {
             directory = try RunDirectory.resume(path: resume, manifest: manifest, masker: masker)
         } else {
             directory = try RunDirectory.create(
-                parent: options.runDirectoryParent, runID: RunDirectory.newRunID(), manifest: manifest, masker: masker)
+                parent: options.runDirectoryParent, runID: options.runID ?? RunDirectory.newRunID(), manifest: manifest, masker: masker)
         }
         let eventsDescriptor = open(directory.eventsPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard eventsDescriptor >= 0 else {
@@ -142,10 +160,12 @@ public final class Runner: Sendable {
         let wakeOnCancel = cancellation.onCancel { [changes] in changes.notify() }
         defer { cancellation.remove(wakeOnCancel) }
 
-        events.emit("run_start", [
+        var runStart: [String: JSONValue] = [
             "pipeline": .string(manifest.name), "manifest_fp": .string(manifest.fingerprints["manifest_fp"] ?? ""),
             "adapter": .string(options.adapter), "steps_total": .int(manifest.steps.count),
-        ])
+        ]
+        if let isolation = options.isolation { runStart["isolation"] = .string(isolation) }
+        events.emit("run_start", runStart)
         directory.log("run \(directory.runID) of '\(manifest.name)' started (\(manifest.steps.count) steps, \(options.jobs) at a time)")
 
         let plan = Plan(manifest: manifest, directory: directory, options: options, cancellation: cancellation, events: events)
@@ -375,7 +395,7 @@ public final class Runner: Sendable {
             do throws(StepError) {
                 try cancellation.check()
                 try? FileSystem.createDirectories(temporary)
-                let connection = try options.resolver.resolve(step, family: family)
+                let connection = try options.connection(for: step, family: family)
                 let context = StepContext(
                     step: step, connection: connection, cancellation: cancellation, progress: progress,
                     temporaryDirectory: temporary, memoryBudget: options.processorBudget, masker: masker)
