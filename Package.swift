@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "oml-lint", targets: ["oml-lint"]),
         .executable(name: "oml-compile", targets: ["oml-compile"]),
         .executable(name: "osiris-exec", targets: ["osiris-exec"]),
+        .executable(name: "osiris-chat", targets: ["osiris-chat"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
@@ -41,6 +42,9 @@ let package = Package(
             name: "OsirisRunner", dependencies: ["OsirisCore", "OsirisData", "OsirisDrivers", "OML"],
             path: "Sources/Shared/OsirisRunner"),
         .target(
+            name: "OsirisChat", dependencies: ["OsirisCore", "OsirisYAML", "OML", "OMLLint", "OMLCompiler", "CCurl"],
+            path: "Sources/Shared/OsirisChat"),
+        .target(
             name: "OsirisCLI",
             dependencies: ["OsirisCore", "OML", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Shared/OsirisCLI"
@@ -65,6 +69,12 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
+        .executableTarget(
+            name: "osiris-chat",
+            dependencies: ["OsirisCLI", "OsirisCore", "OML", "OsirisChat",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+
         // Tests mirror the libraries; CLITests runs the built tools against golden cases.
         .testTarget(name: "OsirisCoreTests", dependencies: ["OsirisCore"]),
         .testTarget(name: "OsirisYAMLTests", dependencies: ["OsirisYAML", "OsirisCore"]),
@@ -74,7 +84,7 @@ let package = Package(
         .testTarget(name: "OsirisDataTests", dependencies: ["OsirisData", "OsirisCore"]),
         .testTarget(name: "OsirisDriversTests", dependencies: ["CSQLite3", "OsirisDrivers", "OsirisData", "OsirisCore", "OML"]),
         .testTarget(name: "OsirisRunnerTests", dependencies: ["OsirisRunner", "OsirisDrivers", "OsirisData", "OsirisCore", "OML"]),
-        .testTarget(name: "CLITests", dependencies: ["oml-lint", "oml-compile", "osiris-exec"]),
+        .testTarget(name: "CLITests", dependencies: ["oml-lint", "oml-compile", "osiris-exec", "osiris-chat"]),
     ],
     swiftLanguageModes: [.v6]
 )

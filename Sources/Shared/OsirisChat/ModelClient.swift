@@ -1,0 +1,200 @@
+import OsirisCore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One message of a conversation with a model.
+public struct ChatMessage: Sendable, Equatable {
+    /// `system`, `user` or `assistant`.
+    public var role: String
+    /// The text.
+    public var content: String
+
+    /// Creates a message.
+    public init(role: String, content: String) {
+        self.role = role
+        self.content = content
+    }
+}
+
+/// A language model that answers a conversation with text (the role of DESIGN.md §9's providers).
+public protocol ModelClient: Sendable {
+    /// The provider's name as recorded in the OML header: `openai`, `anthropic` or `builtin`.
+    var provider: String { get }
+    /// The model's name.
+    var model: String { get }
+    /// The model's reply to `messages`.
+    func reply(to messages: [ChatMessage]) throws(ChatError) -> String
+}
+
+/// How many times to try, and how long to wait between tries on 429, 5xx and timeouts.
+package struct RetryPolicy: Sendable {
+    /// Attempts in all, the first included.
+    package var attempts: Int
+    /// The first wait in seconds, doubled at each attempt, with up to half of it added at random.
+    package var baseDelaySeconds: Double
+    /// The longest wait, `Retry-After` included.
+    package var maximumDelaySeconds: Double
+
+    package init(attempts: Int = 4, baseDelaySeconds: Double = 1, maximumDelaySeconds: Double = 30) {
+        self.attempts = attempts
+        self.baseDelaySeconds = baseDelaySeconds
+        self.maximumDelaySeconds = maximumDelaySeconds
+    }
+
+    /// The wait before attempt `attempt + 1` (`attempt` counts from 1); the server's `Retry-After` wins.
+    package func delay(afterAttempt attempt: Int, retryAfter: Double?) -> Double {
+        if let retryAfter { return min(max(retryAfter, 0), maximumDelaySeconds) }
+        let exponential = baseDelaySeconds * Double(1 << min(attempt - 1, 10))
+        return min(exponential + Double.random(in: 0...(exponential / 2)), maximumDelaySeconds)
+    }
+}
+
+/// Posts JSON with retries and maps HTTP outcomes to `ChatError`s: 401/403 rejected credentials,
+/// 429/5xx and timeouts retried then exhausted, other 4xx refused, nothing at all unreachable.
+package struct JSONPoster: Sendable {
+    package var transport: any HTTPTransport
+    package var retry: RetryPolicy
+
+    package init(transport: any HTTPTransport, retry: RetryPolicy) {
+        self.transport = transport
+        self.retry = retry
+    }
+
+    /// The decoded JSON reply of a successful POST.
+    package func post(url: String, headers: [String], body: JSONValue) throws(ChatError) -> JSONValue {
+        let bytes = Array(JSONWriter.canonicalString(body).utf8)
+        var last = ""
+        for attempt in 1...max(retry.attempts, 1) {
+            var retryAfter: Double? = nil
+            do {
+                let response = try transport.post(url: url, headers: headers, body: bytes)
+                switch response.status {
+                case 200..<300:
+                    do {
+                        return try JSONParser.parse(response.body)
+                    } catch {
+                        throw ChatError.badReply(url: url, reason: error.message)
+                    }
+                case 401, 403: throw ChatError.credentialsRejected(url: url, status: response.status)
+                case 408, 409, 425, 429, 500...599:
+                    last = "HTTP \(response.status)\(Self.errorMessage(response.body).map { ": \($0)" } ?? "")"
+                    retryAfter = response.retryAfterSeconds
+                default:
+                    throw ChatError.requestRejected(url: url, status: response.status, message: Self.errorMessage(response.body) ?? "")
+                }
+            } catch let failure as TransportFailure {
+                switch failure {
+                case .unreachable(let reason): throw ChatError.unreachable(url: url, reason: reason)
+                case .timedOut(let reason): last = reason
+                }
+            } catch let error as ChatError {
+                throw error
+            } catch {
+                throw ChatError.unreachable(url: url, reason: "\(error)")
+            }
+            if attempt < retry.attempts {
+                let seconds = retry.delay(afterAttempt: attempt, retryAfter: retryAfter)
+                if seconds > 0 { usleep(UInt32(seconds * 1_000_000)) }
+            }
+        }
+        throw ChatError.retriesExhausted(url: url, attempts: retry.attempts, last: last)
+    }
+
+    /// The `error.message` (or `error` text) of an error body, cut short.
+    static func errorMessage(_ body: [UInt8]) -> String? {
+        guard let json = try? JSONParser.parse(body) else {
+            let text = String(decoding: body.prefix(200), as: UTF8.self).trimmingSpaces
+            return text.isEmpty ? nil : text
+        }
+        return json["error"]?["message"]?.stringValue ?? json["error"]?.stringValue ?? json["message"]?.stringValue
+    }
+}
+
+/// An OpenAI-compatible chat-completions endpoint: OpenAI, or a local Ollama, vLLM or llama.cpp server.
+package struct OpenAIChatClient: ModelClient {
+    package let provider = "openai"
+    package let model: String
+    let baseURL: String
+    let apiKey: String?
+    let maxTokens: Int
+    let poster: JSONPoster
+
+    package init(model: String, baseURL: String, apiKey: String?, maxTokens: Int, poster: JSONPoster) {
+        self.model = model
+        self.baseURL = baseURL
+        self.apiKey = apiKey
+        self.maxTokens = maxTokens
+        self.poster = poster
+    }
+
+    /// The request body of `messages`.
+    package func body(_ messages: [ChatMessage]) -> JSONValue {
+        .object([
+            "model": .string(model), "max_tokens": .int(maxTokens), "temperature": .int(0),
+            "messages": .array(messages.map { .object(["role": .string($0.role), "content": .string($0.content)]) }),
+        ])
+    }
+
+    package func reply(to messages: [ChatMessage]) throws(ChatError) -> String {
+        let url = baseURL.trimmingTrailingSlashes + "/chat/completions"
+        let headers = apiKey.map { ["Authorization: Bearer \($0)"] } ?? []
+        let json = try poster.post(url: url, headers: headers, body: body(messages))
+        guard let content = json["choices"]?.arrayValue?.first?["message"]?["content"]?.stringValue else {
+            throw ChatError.badReply(url: url, reason: "no 'choices[0].message.content'")
+        }
+        return content
+    }
+}
+
+/// Anthropic's messages API.
+package struct AnthropicClient: ModelClient {
+    package let provider = "anthropic"
+    package let model: String
+    let baseURL: String
+    let apiKey: String
+    let maxTokens: Int
+    let poster: JSONPoster
+
+    package init(model: String, baseURL: String, apiKey: String, maxTokens: Int, poster: JSONPoster) {
+        self.model = model
+        self.baseURL = baseURL
+        self.apiKey = apiKey
+        self.maxTokens = maxTokens
+        self.poster = poster
+    }
+
+    /// The request body of `messages`: system messages go to `system`, the others to `messages`.
+    package func body(_ messages: [ChatMessage]) -> JSONValue {
+        let system = messages.filter { $0.role == "system" }.map(\.content).joined(separator: "\n\n")
+        let turns = messages.filter { $0.role != "system" }
+        var object: [String: JSONValue] = [
+            "model": .string(model), "max_tokens": .int(maxTokens), "temperature": .int(0),
+            "messages": .array(turns.map { .object(["role": .string($0.role), "content": .string($0.content)]) }),
+        ]
+        if !system.isEmpty { object["system"] = .string(system) }
+        return .object(object)
+    }
+
+    package func reply(to messages: [ChatMessage]) throws(ChatError) -> String {
+        let url = baseURL.trimmingTrailingSlashes + "/messages"
+        let headers = ["x-api-key: \(apiKey)", "anthropic-version: 2023-06-01"]
+        let json = try poster.post(url: url, headers: headers, body: body(messages))
+        guard let blocks = json["content"]?.arrayValue else {
+            throw ChatError.badReply(url: url, reason: "no 'content' list")
+        }
+        return blocks.compactMap { $0["type"]?.stringValue == "text" ? $0["text"]?.stringValue : nil }.joined()
+    }
+}
+
+extension String {
+    var trimmingTrailingSlashes: String {
+        var text = self
+        while text.hasSuffix("/") { text.removeLast() }
+        return text
+    }
+}
