@@ -84,6 +84,9 @@ let package = Package(
         .testTarget(name: "OsirisDataTests", dependencies: ["OsirisData", "OsirisCore"]),
         .testTarget(name: "OsirisDriversTests", dependencies: ["CSQLite3", "OsirisDrivers", "OsirisData", "OsirisCore", "OML"]),
         .testTarget(name: "OsirisRunnerTests", dependencies: ["OsirisRunner", "OsirisDrivers", "OsirisData", "OsirisCore", "OML"]),
+        .testTarget(
+            name: "OsirisChatTests", dependencies: ["OsirisChat", "OML", "OMLLint", "OsirisCore", "osiris-chat"],
+            exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["oml-lint", "oml-compile", "osiris-exec", "osiris-chat"]),
     ],
     swiftLanguageModes: [.v6]
