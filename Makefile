@@ -7,7 +7,7 @@ PREFIX ?= /usr/local
 BINDIR = $(PREFIX)/bin
 MANDIR = $(PREFIX)/share/man
 SWIFT ?= swift
-TOOLS = oml-lint oml-compile osiris-exec
+TOOLS = oml-lint oml-compile osiris-exec osiris-chat
 RELEASE_BIN = .build/release
 
 .PHONY: all build setup test check tsan install uninstall clean man-check bench demo demo-servers
