@@ -43,6 +43,9 @@ struct OsirisChatCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Base URL of an OpenAI-compatible server, such as http://127.0.0.1:11434/v1 (default: OSIRIS_LLM_BASE_URL).", valueName: "url"))
     var baseURL: String?
 
+    @Option(name: .long, help: ArgumentHelp("Ask for the pipeline as JSON following a schema generated from the registry and the snapshot: auto (where the provider supports it, off once the server rejects it), on or off.", valueName: "mode"))
+    var structured: StructuredMode = .auto
+
     @Option(name: .long, help: ArgumentHelp("How many new drafts the lint findings of a bad draft may ask for.", valueName: "n"))
     var maxRepairs = 1
 
@@ -117,7 +120,7 @@ struct OsirisChatCommand: ParsableCommand {
         let conversation = Conversation(
             client: settings.makeClient(retryAttempts: retries), snapshot: snapshotValue, connections: connectionsFile,
             maxRepairs: maxRepairs, session: log,
-            ask: terminal.map { terminal in { question in terminal.ask("\(question)\n> ") } },
+            ask: terminal.map { terminal in { question in terminal.ask("\(question)\n> ") } }, structured: structured,
             progress: { line in if showsProgress { try? FileDescriptorOutput.standardError.write("osiris-chat: \(line)\n") } })
 
         let outcome = Result { () throws(ChatError) -> ConversationResult in try conversation.run(request: text, history: history) }
@@ -170,6 +173,8 @@ struct Terminal {
         return line.isEmpty ? nil : String(decoding: line, as: UTF8.self)
     }
 }
+
+extension StructuredMode: ExpressibleByArgument {}
 
 /// What `--connections` is for in osiris-chat.
 enum ChatConnections: ConnectionsPurpose {

@@ -43,12 +43,16 @@ public struct Conversation {
     public var progress: (String) -> Void
     /// The most questions answered in one run.
     public var maximumQuestions = 3
+    /// Whether drafts are asked for as schema-constrained JSON.
+    public var structured: StructuredMode = .off
 
     /// Creates a conversation.
     public init(
         client: (any ModelClient)?, snapshot: Snapshot?, connections: ConnectionsFile?, maxRepairs: Int = 1,
-        session: SessionLog?, ask: ((String) -> String?)?, progress: @escaping (String) -> Void = { _ in }
+        session: SessionLog?, ask: ((String) -> String?)?, structured: StructuredMode = .off,
+        progress: @escaping (String) -> Void = { _ in }
     ) {
+        self.structured = structured
         self.client = client
         self.snapshot = snapshot
         self.connections = connections
@@ -75,10 +79,21 @@ public struct Conversation {
         }
         guard let client else { return try planWithoutModel(request) }
 
+        // auto: on where the provider supports it, and off for the rest of the run once the server rejects it.
+        var schema: JSONValue? = nil
+        switch structured {
+        case .off: break
+        case .auto: if client.supportsStructuredOutput { schema = PipelineSchema.make(snapshot: snapshot) }
+        case .on:
+            guard client.supportsStructuredOutput else {
+                throw .modelNotConfigured("--structured on needs an OpenAI-compatible server; \(client.provider) takes no response schema")
+            }
+            schema = PipelineSchema.make(snapshot: snapshot)
+        }
         let prompt = PromptBuilder(connections: connections, snapshot: snapshot)
         var messages = history
         if messages.isEmpty {
-            messages.append(say(ChatMessage(role: "system", content: prompt.systemMessage())))
+            messages.append(say(ChatMessage(role: "system", content: prompt.systemMessage(structured: schema != nil))))
             messages.append(say(ChatMessage(role: "user", content: prompt.userMessage(request: request))))
         } else {
             messages.append(say(ChatMessage(role: "user", content: "Change the last pipeline: \(request)")))
@@ -88,7 +103,15 @@ public struct Conversation {
         while true {
             enter(.synthesis)
             progress("drafting (\(client.provider), \(client.model))")
-            let reply = try client.reply(to: messages)
+            let reply: String
+            do {
+                reply = try client.reply(to: messages, schema: schema)
+            } catch .requestRejected(let url, let status, let message) where schema != nil && structured == .auto && (status == 400 || status == 422) {
+                session?.record("structured_output", ["rejected": .string("HTTP \(status) \(message)")])
+                schema = nil
+                reply = try client.reply(to: messages, schema: nil)
+                _ = url
+            }
             messages.append(say(ChatMessage(role: "assistant", content: reply)))
             let feedback: String
             let diagnostics: [Diagnostic]

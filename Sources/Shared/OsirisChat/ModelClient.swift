@@ -27,8 +27,15 @@ public protocol ModelClient: Sendable {
     var provider: String { get }
     /// The model's name.
     var model: String { get }
-    /// The model's reply to `messages`.
-    func reply(to messages: [ChatMessage]) throws(ChatError) -> String
+    /// Whether the endpoint can be asked for JSON that follows a schema.
+    var supportsStructuredOutput: Bool { get }
+    /// The model's reply to `messages`; with `schema`, a JSON object that follows it.
+    func reply(to messages: [ChatMessage], schema: JSONValue?) throws(ChatError) -> String
+}
+
+extension ModelClient {
+    /// The model's reply to `messages`, free text.
+    public func reply(to messages: [ChatMessage]) throws(ChatError) -> String { try reply(to: messages, schema: nil) }
 }
 
 /// How many times to try, and how long to wait between tries on 429, 5xx and timeouts.
@@ -132,18 +139,22 @@ package struct OpenAIChatClient: ModelClient {
         self.poster = poster
     }
 
-    /// The request body of `messages`.
-    package func body(_ messages: [ChatMessage]) -> JSONValue {
-        .object([
+    package let supportsStructuredOutput = true
+
+    /// The request body of `messages`, with `response_format` when there is a schema.
+    package func body(_ messages: [ChatMessage], schema: JSONValue?) -> JSONValue {
+        var object: [String: JSONValue] = [
             "model": .string(model), "max_tokens": .int(maxTokens), "temperature": .int(0),
             "messages": .array(messages.map { .object(["role": .string($0.role), "content": .string($0.content)]) }),
-        ])
+        ]
+        if let schema { object["response_format"] = PipelineSchema.responseFormat(schema) }
+        return .object(object)
     }
 
-    package func reply(to messages: [ChatMessage]) throws(ChatError) -> String {
+    package func reply(to messages: [ChatMessage], schema: JSONValue?) throws(ChatError) -> String {
         let url = baseURL.trimmingTrailingSlashes + "/chat/completions"
         let headers = apiKey.map { ["Authorization: Bearer \($0)"] } ?? []
-        let json = try poster.post(url: url, headers: headers, body: body(messages))
+        let json = try poster.post(url: url, headers: headers, body: body(messages, schema: schema))
         guard let content = json["choices"]?.arrayValue?.first?["message"]?["content"]?.stringValue else {
             throw ChatError.badReply(url: url, reason: "no 'choices[0].message.content'")
         }
@@ -180,7 +191,10 @@ package struct AnthropicClient: ModelClient {
         return .object(object)
     }
 
-    package func reply(to messages: [ChatMessage]) throws(ChatError) -> String {
+    package let supportsStructuredOutput = false
+
+    /// Anthropic's messages API takes no response schema: `schema` is ignored.
+    package func reply(to messages: [ChatMessage], schema: JSONValue?) throws(ChatError) -> String {
         let url = baseURL.trimmingTrailingSlashes + "/messages"
         let headers = ["x-api-key: \(apiKey)", "anthropic-version: 2023-06-01"]
         let json = try poster.post(url: url, headers: headers, body: body(messages))

@@ -24,8 +24,9 @@ public struct PromptBuilder: Sendable {
         self.snapshotBudget = snapshotBudget
     }
 
-    /// The system message: the contract, the components and the answer format.
-    public func systemMessage() -> String {
+    /// The system message: the contract, the components and the answer format (one JSON object when
+    /// the reply is constrained by a schema).
+    public func systemMessage(structured: Bool = false) -> String {
         var text = """
             You write data pipelines in OML v0.1.0, a YAML format. Answer with exactly one OML document in a \
             ```yaml fence and nothing else. If the request is ambiguous and you cannot choose sensibly, answer \
@@ -49,6 +50,9 @@ public struct PromptBuilder: Sendable {
             """
         for spec in registry.specs where spec.runnable {
             text += componentSummary(spec) + "\n"
+        }
+        if structured {
+            text += "\nAnswer with the pipeline as one JSON object that follows the response schema: the same keys as the YAML.\n"
         }
         text += "\nConnection aliases:\n"
         if let connections, !connections.entries.isEmpty {

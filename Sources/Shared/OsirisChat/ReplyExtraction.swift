@@ -1,3 +1,4 @@
+import OsirisCore
 import OsirisYAML
 
 /// What a model's reply holds: an OML draft, a clarifying question, or neither.
@@ -17,6 +18,15 @@ public enum ReplyContent: Sendable, Equatable {
 public enum ReplyExtractor {
     /// The content of `reply`.
     public static func extract(_ reply: String) -> ReplyContent {
+        // Structured output: the pipeline as one JSON object, written out as YAML (JSON is YAML, so
+        // nothing is lost, and the findings then point at the lines the user will read).
+        for candidate in [reply.trimmingSpaces] + candidates(reply).map(\.trimmingSpaces) where candidate.hasPrefix("{") {
+            if let json = try? JSONParser.parse(Array(candidate.utf8)), let object = json.objectValue,
+                object["steps"] != nil || object["tasks"] != nil
+            {
+                return .draft(completed(YAMLEmitter.document(json)))
+            }
+        }
         for candidate in candidates(reply) {
             let normalized = normalize(candidate)
             if isOML(normalized) { return .draft(completed(normalized)) }
