@@ -154,3 +154,25 @@ import Testing
         #expect(run.status == 65)
     }
 }
+
+/// `--session ID` across two runs of the binary.
+@Suite struct ChatSessionCommandTests {
+    @Test func aSecondRunWithTheSameSessionSendsTheEarlierConversation() throws {
+        let server = try ModelServer([.openAI(ChatFixtures.goodDraft), .openAI(ChatFixtures.goodDraft.replacingOccurrences(
+            of: "path: out/orders.csv", with: "path: out/orders-all.csv"))])
+        defer { server.stop() }
+        try ChatFixtures.withTemporaryFolder { folder in
+            let snapshot = try Data(contentsOf: URL(fileURLWithPath: ChatFixtures.snapshotPath))
+            let base = ["--base-url", server.baseURL, "--structured", "off", "--session", "shop-1"]
+            let first = try ChatTool.run(base + ["copy orders to csv"], in: folder, stdin: snapshot)
+            #expect(first.status == 0)
+            let second = try ChatTool.run(base + ["name the file orders-all.csv"], in: folder, stdin: snapshot)
+            #expect(second.status == 0)
+            #expect(second.stdout.contains("path: out/orders-all.csv"))
+            let messages = try #require(server.requests.last?.json["messages"] as? [[String: String]])
+            #expect(messages.map { $0["role"] ?? "" } == ["system", "user", "assistant", "user"])
+            #expect(messages.last?["content"] == "Change the last pipeline: name the file orders-all.csv")
+            #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent(".osiris/sessions/shop-1.jsonl").path))
+        }
+    }
+}

@@ -69,6 +69,27 @@ import Testing
         #expect(server.requests.count == 3)
     }
 
+    func slowPoster(attempts: Int) -> JSONPoster {
+        JSONPoster(
+            transport: CurlTransport(timeouts: HTTPTimeouts(connectMilliseconds: 1000, totalMilliseconds: 300)),
+            retry: RetryPolicy(attempts: attempts, baseDelaySeconds: 0.01, maximumDelaySeconds: 0.05))
+    }
+
+    @Test func aReplySlowerThanTheWallClockCapIsRetried() throws {
+        let server = try ModelServer([.late(1.5, .openAI("too late")), .openAI("in time")])
+        defer { server.stop() }
+        let client = OpenAIChatClient(model: "m", baseURL: server.baseURL, apiKey: nil, maxTokens: 10, poster: slowPoster(attempts: 2))
+        #expect(try client.reply(to: conversation) == "in time")
+    }
+
+    @Test func repliesSlowerThanTheWallClockCapUntilTheAttemptsRunOutAreATemporaryFailure() throws {
+        let server = try ModelServer([.late(1.5, .openAI("too late"))])
+        defer { server.stop() }
+        let client = OpenAIChatClient(model: "m", baseURL: server.baseURL, apiKey: nil, maxTokens: 10, poster: slowPoster(attempts: 1))
+        let error = #expect(throws: ChatError.self) { try client.reply(to: conversation) }
+        #expect(error?.exitStatus == .temporaryFailure)
+    }
+
     @Test func nothingListeningIsUnreachable() throws {
         let server = try ModelServer([])
         server.stop()

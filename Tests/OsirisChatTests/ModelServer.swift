@@ -7,13 +7,23 @@ import Glibc
 
 /// A model endpoint inside the test suite: an HTTP/1.1 server on 127.0.0.1 (a free port) that answers
 /// each POST with the next scripted reply, in the OpenAI chat-completions or Anthropic messages wire
-/// format, and records every request. One connection per request (`Connection: close`).
+/// format, and records every request. One connection per request (`Connection: close`), each served
+/// on its own thread; the replies are given in the order the requests arrive.
 final class ModelServer: Sendable {
     /// One scripted answer.
     struct Reply: Sendable {
         var status: Int
         var headers: [String: String]
         var body: String
+        /// Seconds the server waits before answering, to test the reply timeout.
+        var delay: Double = 0
+
+        /// `reply`, answered only after `seconds`.
+        static func late(_ seconds: Double, _ reply: Reply) -> Reply {
+            var late = reply
+            late.delay = seconds
+            return late
+        }
 
         /// A chat-completions reply whose message is `text`.
         static func openAI(_ text: String) -> Reply {
@@ -98,8 +108,11 @@ final class ModelServer: Sendable {
                 }
                 continue
             }
-            handle(connection)
-            close(connection)
+            // A thread per connection, so that a late reply does not hold up the next request.
+            Thread { [self] in
+                self.handle(connection)
+                close(connection)
+            }.start()
         }
     }
 
@@ -138,6 +151,7 @@ final class ModelServer: Sendable {
             state.requests.append(Request(path: path, headers: headers, body: body))
             return state.replies.isEmpty ? .status(500) : state.replies.removeFirst()
         }
+        if reply.delay > 0 { usleep(UInt32(reply.delay * 1_000_000)) }
         var response = "HTTP/1.1 \(reply.status) Scripted\r\nContent-Type: application/json\r\nConnection: close\r\n"
         response += "Content-Length: \(reply.body.utf8.count)\r\n"
         for (name, value) in reply.headers { response += "\(name): \(value)\r\n" }
@@ -145,7 +159,7 @@ final class ModelServer: Sendable {
         let bytes = Array(response.utf8)
         var sent = 0
         while sent < bytes.count {
-            let count = bytes[sent...].withUnsafeBytes { write(connection, $0.baseAddress, $0.count) }
+            let count = bytes[sent...].withUnsafeBytes { send(connection, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             if count <= 0 { return }
             sent += count
         }

@@ -4,14 +4,23 @@ import OsirisCore
 
 /// The states of DESIGN.md §9, as recorded in the session file.
 public enum ConversationState: String, Sendable {
+    /// The run started.
     case initial = "INIT"
+    /// The request is known.
     case intentCaptured = "INTENT_CAPTURED"
+    /// The snapshot is known (read from a file or stdin; discovery from chat is to come).
     case discovery = "DISCOVERY"
+    /// A draft is being written by the model or the planner.
     case synthesis = "OML_SYNTHESIS"
+    /// The draft is being linted with the snapshot.
     case validate = "VALIDATE_OML"
+    /// The findings went back to the model for a new draft.
     case regenerate = "REGENERATE_ONCE"
+    /// The draft was compiled.
     case compile = "COMPILE"
+    /// Lint-clean OML was produced.
     case complete = "COMPLETE"
+    /// The repairs ran out without lint-clean OML.
     case refused = "REFUSED"
 }
 
