@@ -117,12 +117,14 @@ struct OsirisChatCommand: ParsableCommand {
         let history = session == nil ? [] : try SessionLog.messages(id: id)
         let log = try SessionLog(id: id, masker: masker)
         let showsProgress = FileDescriptorOutput.standardError.isTerminal
-        let conversation = Conversation(
+        var conversation = Conversation(
             client: settings.makeClient(retryAttempts: retries), snapshot: snapshotValue, connections: connectionsFile,
             maxRepairs: maxRepairs, session: log,
             ask: terminal.map { terminal in { question in terminal.ask("\(question)\n> ") } }, structured: structured,
             progress: { line in if showsProgress { try? FileDescriptorOutput.standardError.write("osiris-chat: \(line)\n") } })
 
+        // In a terminal the model's text shows as it arrives (server-sent events).
+        if showsProgress { conversation.stream = { text in try? FileDescriptorOutput.standardError.write(text) } }
         let outcome = Result { () throws(ChatError) -> ConversationResult in try conversation.run(request: text, history: history) }
         if case .failure(.unansweredQuestion(let question)) = outcome {
             ToolRunner.reportError(tool: "osiris-chat", "the model asks a question and there is no terminal to answer it")

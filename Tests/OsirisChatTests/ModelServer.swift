@@ -35,6 +35,22 @@ final class ModelServer: Sendable {
             Reply(status: 200, headers: [:], body: json(["type": "message", "content": [["type": "text", "text": text]]]))
         }
 
+        /// A chat-completions event stream whose deltas are `pieces`.
+        static func openAIStream(_ pieces: [String]) -> Reply {
+            let events = pieces.map { "data: " + json(["choices": [["index": 0, "delta": ["content": $0]]]]) + "\n\n" }
+            return Reply(status: 200, headers: ["Content-Type": "text/event-stream"], body: events.joined() + "data: [DONE]\n\n")
+        }
+
+        /// A messages event stream whose text deltas are `pieces`.
+        static func anthropicStream(_ pieces: [String]) -> Reply {
+            var body = "event: message_start\ndata: {\"type\":\"message_start\"}\n\n"
+            for piece in pieces {
+                body += "event: content_block_delta\ndata: "
+                    + json(["type": "content_block_delta", "index": 0, "delta": ["type": "text_delta", "text": piece]]) + "\n\n"
+            }
+            return Reply(status: 200, headers: ["Content-Type": "text/event-stream"], body: body + "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n")
+        }
+
         /// An error status with an OpenAI-style error body.
         static func status(_ status: Int, retryAfter: String? = nil) -> Reply {
             Reply(status: status, headers: retryAfter.map { ["Retry-After": $0] } ?? [:],
@@ -152,7 +168,8 @@ final class ModelServer: Sendable {
             return state.replies.isEmpty ? .status(500) : state.replies.removeFirst()
         }
         if reply.delay > 0 { usleep(UInt32(reply.delay * 1_000_000)) }
-        var response = "HTTP/1.1 \(reply.status) Scripted\r\nContent-Type: application/json\r\nConnection: close\r\n"
+        var response = "HTTP/1.1 \(reply.status) Scripted\r\nConnection: close\r\n"
+        if reply.headers["Content-Type"] == nil { response += "Content-Type: application/json\r\n" }
         response += "Content-Length: \(reply.body.utf8.count)\r\n"
         for (name, value) in reply.headers { response += "\(name): \(value)\r\n" }
         response += "\r\n" + reply.body

@@ -54,6 +54,8 @@ public struct Conversation {
     public var maximumQuestions = 3
     /// Whether drafts are asked for as schema-constrained JSON.
     public var structured: StructuredMode = .off
+    /// Where the model's text goes as it arrives (stderr, in a terminal); nil to ask for whole replies.
+    public var stream: ((String) -> Void)? = nil
 
     /// Creates a conversation.
     public init(
@@ -81,6 +83,7 @@ public struct Conversation {
         enter(.intentCaptured)
         if let snapshot {
             enter(.discovery)
+            progress("snapshot of \(snapshot.connection) (\(snapshot.tables.count) table\(snapshot.tables.count == 1 ? "" : "s"))")
             session?.record("snapshot", [
                 "connection": .string(snapshot.connection.description), "tables": .int(snapshot.tables.count),
                 "fingerprint": snapshot.fingerprint.map(JSONValue.string) ?? .null,
@@ -114,13 +117,14 @@ public struct Conversation {
             progress("drafting (\(client.provider), \(client.model))")
             let reply: String
             do {
-                reply = try client.reply(to: messages, schema: schema)
+                reply = try client.reply(to: messages, schema: schema, stream: stream)
             } catch .requestRejected(let url, let status, let message) where schema != nil && structured == .auto && (status == 400 || status == 422) {
                 session?.record("structured_output", ["rejected": .string("HTTP \(status) \(message)")])
                 schema = nil
-                reply = try client.reply(to: messages, schema: nil)
+                reply = try client.reply(to: messages, schema: nil, stream: stream)
                 _ = url
             }
+            if let stream, !reply.hasSuffix("\n") { stream("\n") }
             messages.append(say(ChatMessage(role: "assistant", content: reply)))
             let feedback: String
             let diagnostics: [Diagnostic]

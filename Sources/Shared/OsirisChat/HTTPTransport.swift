@@ -33,8 +33,9 @@ package enum TransportFailure: Error, Sendable, Equatable {
 
 /// Sends a POST and returns the response; a protocol so tests and other transports can stand in.
 package protocol HTTPTransport: Sendable {
-    /// Posts `body` to `url` with `headers` (`Name: value`).
-    func post(url: String, headers: [String], body: [UInt8]) throws(TransportFailure) -> HTTPResponse
+    /// Posts `body` to `url` with `headers` (`Name: value`); `onData`, when given, sees each piece of a
+    /// successful (2xx) response's body as it arrives.
+    func post(url: String, headers: [String], body: [UInt8], onData: (([UInt8]) -> Void)?) throws(TransportFailure) -> HTTPResponse
 }
 
 /// Timeouts of one request, in milliseconds.
@@ -54,6 +55,9 @@ package struct HTTPTimeouts: Sendable, Equatable {
 private final class ResponseBuffer {
     var body: [UInt8] = []
     var headerLines: [String] = []
+    /// Whether the last status line seen was a 2xx.
+    var succeeded = false
+    var onData: (([UInt8]) -> Void)?
 }
 
 /// HTTP over libcurl, one easy handle per request.
@@ -65,7 +69,9 @@ package struct CurlTransport: HTTPTransport {
 
     package init(timeouts: HTTPTimeouts) { self.timeouts = timeouts }
 
-    package func post(url: String, headers: [String], body: [UInt8]) throws(TransportFailure) -> HTTPResponse {
+    package func post(url: String, headers: [String], body: [UInt8], onData: (([UInt8]) -> Void)?) throws(TransportFailure)
+        -> HTTPResponse
+    {
         guard Self.initialized, let handle = curl_easy_init() else { throw .unreachable("libcurl failed to initialise") }
         defer { curl_easy_cleanup(handle) }
         var list: UnsafeMutablePointer<curl_slist>? = nil
@@ -73,6 +79,7 @@ package struct CurlTransport: HTTPTransport {
         defer { curl_slist_free_all(list) }
 
         let buffer = ResponseBuffer()
+        buffer.onData = onData
         let unmanaged = Unmanaged.passUnretained(buffer).toOpaque()
         _ = osiris_curl_setopt_string(handle, CURLOPT_URL, url)
         _ = osiris_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
@@ -86,9 +93,11 @@ package struct CurlTransport: HTTPTransport {
             let length = size * count
             guard let pointer, let context else { return length }
             let target = Unmanaged<ResponseBuffer>.fromOpaque(context).takeUnretainedValue()
-            pointer.withMemoryRebound(to: UInt8.self, capacity: length) { bytes in
-                target.body.append(contentsOf: UnsafeBufferPointer(start: bytes, count: length))
+            let piece = pointer.withMemoryRebound(to: UInt8.self, capacity: length) { bytes in
+                Array(UnsafeBufferPointer(start: bytes, count: length))
             }
+            target.body.append(contentsOf: piece)
+            if target.succeeded { target.onData?(piece) }
             return length
         }
         _ = osiris_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, unmanaged)
@@ -100,6 +109,10 @@ package struct CurlTransport: HTTPTransport {
                 String(decoding: UnsafeBufferPointer(start: bytes, count: length), as: UTF8.self)
             }
             target.headerLines.append(line)
+            if line.hasPrefix("HTTP/") {
+                let parts = line.split(separator: " ")
+                target.succeeded = parts.count > 1 && parts[1].hasPrefix("2")
+            }
             return length
         }
         _ = osiris_curl_setopt_pointer(handle, CURLOPT_HEADERDATA, unmanaged)

@@ -29,13 +29,46 @@ public protocol ModelClient: Sendable {
     var model: String { get }
     /// Whether the endpoint can be asked for JSON that follows a schema.
     var supportsStructuredOutput: Bool { get }
-    /// The model's reply to `messages`; with `schema`, a JSON object that follows it.
-    func reply(to messages: [ChatMessage], schema: JSONValue?) throws(ChatError) -> String
+    /// The model's reply to `messages`; with `schema`, a JSON object that follows it; with `stream`,
+    /// asked for as server-sent events whose text is handed to `stream` as it arrives.
+    func reply(to messages: [ChatMessage], schema: JSONValue?, stream: ((String) -> Void)?) throws(ChatError) -> String
 }
 
 extension ModelClient {
-    /// The model's reply to `messages`, free text.
-    public func reply(to messages: [ChatMessage]) throws(ChatError) -> String { try reply(to: messages, schema: nil) }
+    /// The model's reply to `messages`, free text, not streamed.
+    public func reply(to messages: [ChatMessage]) throws(ChatError) -> String { try reply(to: messages, schema: nil, stream: nil) }
+
+    /// The model's reply to `messages`, not streamed.
+    public func reply(to messages: [ChatMessage], schema: JSONValue?) throws(ChatError) -> String {
+        try reply(to: messages, schema: schema, stream: nil)
+    }
+}
+
+/// Splits a server-sent event stream into the payloads of its `data:` lines, however the bytes are cut.
+package struct ServerSentEvents {
+    private var pending: [UInt8] = []
+
+    package init() {}
+
+    /// The payloads completed by `bytes`.
+    package mutating func feed(_ bytes: [UInt8]) -> [String] {
+        pending.append(contentsOf: bytes)
+        var payloads: [String] = []
+        while let newline = pending.firstIndex(of: 10) {
+            var line = String(decoding: pending[..<newline], as: UTF8.self)
+            pending.removeSubrange(...newline)
+            if line.hasSuffix("\r") { line.removeLast() }
+            guard line.hasPrefix("data:") else { continue }
+            payloads.append(String(line.dropFirst(5)).trimmingSpaces)
+        }
+        return payloads
+    }
+
+    /// Every payload of a whole stream.
+    package static func payloads(_ body: [UInt8]) -> [String] {
+        var events = ServerSentEvents()
+        return events.feed(body + [10])
+    }
 }
 
 /// How many times to try, and how long to wait between tries on 429, 5xx and timeouts.
@@ -74,19 +107,25 @@ package struct JSONPoster: Sendable {
 
     /// The decoded JSON reply of a successful POST.
     package func post(url: String, headers: [String], body: JSONValue) throws(ChatError) -> JSONValue {
+        let reply = try send(url: url, headers: headers, body: body, onData: nil)
+        do {
+            return try JSONParser.parse(reply)
+        } catch {
+            throw ChatError.badReply(url: url, reason: error.message)
+        }
+    }
+
+    /// The body of a successful POST; `onData` sees it as it arrives.
+    package func send(url: String, headers: [String], body: JSONValue, onData: (([UInt8]) -> Void)?) throws(ChatError) -> [UInt8] {
         let bytes = Array(JSONWriter.canonicalString(body).utf8)
         var last = ""
         for attempt in 1...max(retry.attempts, 1) {
             var retryAfter: Double? = nil
             do {
-                let response = try transport.post(url: url, headers: headers, body: bytes)
+                let response = try transport.post(url: url, headers: headers, body: bytes, onData: onData)
                 switch response.status {
                 case 200..<300:
-                    do {
-                        return try JSONParser.parse(response.body)
-                    } catch {
-                        throw ChatError.badReply(url: url, reason: error.message)
-                    }
+                    return response.body
                 case 401, 403: throw ChatError.credentialsRejected(url: url, status: response.status)
                 case 408, 409, 425, 429, 500...599:
                     last = "HTTP \(response.status)\(Self.errorMessage(response.body).map { ": \($0)" } ?? "")"
@@ -141,19 +180,33 @@ package struct OpenAIChatClient: ModelClient {
 
     package let supportsStructuredOutput = true
 
-    /// The request body of `messages`, with `response_format` when there is a schema.
-    package func body(_ messages: [ChatMessage], schema: JSONValue?) -> JSONValue {
+    /// The request body of `messages`, with `response_format` when there is a schema and `stream` when streamed.
+    package func body(_ messages: [ChatMessage], schema: JSONValue?, stream: Bool = false) -> JSONValue {
         var object: [String: JSONValue] = [
             "model": .string(model), "max_tokens": .int(maxTokens), "temperature": .int(0),
             "messages": .array(messages.map { .object(["role": .string($0.role), "content": .string($0.content)]) }),
         ]
         if let schema { object["response_format"] = PipelineSchema.responseFormat(schema) }
+        if stream { object["stream"] = true }
         return .object(object)
     }
 
-    package func reply(to messages: [ChatMessage], schema: JSONValue?) throws(ChatError) -> String {
+    /// The text of one chat-completions stream event.
+    static func deltaText(_ payload: String) -> String? {
+        guard payload != "[DONE]", let json = try? JSONParser.parse(Array(payload.utf8)) else { return nil }
+        return json["choices"]?.arrayValue?.first?["delta"]?["content"]?.stringValue
+    }
+
+    package func reply(to messages: [ChatMessage], schema: JSONValue?, stream: ((String) -> Void)?) throws(ChatError) -> String {
         let url = baseURL.trimmingTrailingSlashes + "/chat/completions"
         let headers = apiKey.map { ["Authorization: Bearer \($0)"] } ?? []
+        if let stream {
+            var events = ServerSentEvents()
+            let raw = try poster.send(url: url, headers: headers, body: body(messages, schema: schema, stream: true)) { bytes in
+                for payload in events.feed(bytes) { if let text = Self.deltaText(payload) { stream(text) } }
+            }
+            return ServerSentEvents.payloads(raw).compactMap(Self.deltaText).joined()
+        }
         let json = try poster.post(url: url, headers: headers, body: body(messages, schema: schema))
         guard let content = json["choices"]?.arrayValue?.first?["message"]?["content"]?.stringValue else {
             throw ChatError.badReply(url: url, reason: "no 'choices[0].message.content'")
@@ -180,7 +233,7 @@ package struct AnthropicClient: ModelClient {
     }
 
     /// The request body of `messages`: system messages go to `system`, the others to `messages`.
-    package func body(_ messages: [ChatMessage]) -> JSONValue {
+    package func body(_ messages: [ChatMessage], stream: Bool = false) -> JSONValue {
         let system = messages.filter { $0.role == "system" }.map(\.content).joined(separator: "\n\n")
         let turns = messages.filter { $0.role != "system" }
         var object: [String: JSONValue] = [
@@ -188,15 +241,29 @@ package struct AnthropicClient: ModelClient {
             "messages": .array(turns.map { .object(["role": .string($0.role), "content": .string($0.content)]) }),
         ]
         if !system.isEmpty { object["system"] = .string(system) }
+        if stream { object["stream"] = true }
         return .object(object)
+    }
+
+    /// The text of one messages stream event (`content_block_delta` with a `text_delta`).
+    static func deltaText(_ payload: String) -> String? {
+        guard let json = try? JSONParser.parse(Array(payload.utf8)), json["type"]?.stringValue == "content_block_delta" else { return nil }
+        return json["delta"]?["text"]?.stringValue
     }
 
     package let supportsStructuredOutput = false
 
     /// Anthropic's messages API takes no response schema: `schema` is ignored.
-    package func reply(to messages: [ChatMessage], schema: JSONValue?) throws(ChatError) -> String {
+    package func reply(to messages: [ChatMessage], schema: JSONValue?, stream: ((String) -> Void)?) throws(ChatError) -> String {
         let url = baseURL.trimmingTrailingSlashes + "/messages"
         let headers = ["x-api-key: \(apiKey)", "anthropic-version: 2023-06-01"]
+        if let stream {
+            var events = ServerSentEvents()
+            let raw = try poster.send(url: url, headers: headers, body: body(messages, stream: true)) { bytes in
+                for payload in events.feed(bytes) { if let text = Self.deltaText(payload) { stream(text) } }
+            }
+            return ServerSentEvents.payloads(raw).compactMap(Self.deltaText).joined()
+        }
         let json = try poster.post(url: url, headers: headers, body: body(messages))
         guard let blocks = json["content"]?.arrayValue else {
             throw ChatError.badReply(url: url, reason: "no 'content' list")
