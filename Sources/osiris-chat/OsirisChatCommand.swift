@@ -61,6 +61,9 @@ struct OsirisChatCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Attempts per request on HTTP 429, 5xx and timeouts.", valueName: "n"))
     var retries = 4
 
+    @Option(name: .long, help: ArgumentHelp("Before printing, run the pipeline on at most N rows per extract in a temporary folder (writers replaced by CSV files) and show what each writer would receive.", valueName: "n"))
+    var preview: Int?
+
     @Option(name: .long, help: ArgumentHelp("Resume (or start) the conversation kept in .osiris/sessions/ID.jsonl.", valueName: "id"))
     var session: String?
 
@@ -74,6 +77,7 @@ struct OsirisChatCommand: ParsableCommand {
         if maxRepairs < 0 { throw ValidationError("--max-repairs must be 0 or more") }
         if maxTokens < 1 { throw ValidationError("--max-tokens must be 1 or more") }
         if retries < 1 { throw ValidationError("--retries must be 1 or more") }
+        if let preview, preview < 1 { throw ValidationError("--preview must be 1 or more") }
         if connectTimeout <= 0 || replyTimeout <= 0 { throw ValidationError("timeouts must be more than 0 seconds") }
     }
 
@@ -114,7 +118,7 @@ struct OsirisChatCommand: ParsableCommand {
             replyTimeoutSeconds: replyTimeout, environment: environment)
         let masker = chatSecretMasker(connections: connectionsFile, environment: environment, apiKey: settings.apiKey)
         let id = session ?? SessionLog.newID()
-        let history = session == nil ? [] : try SessionLog.messages(id: id)
+        var history = session == nil ? [] : try SessionLog.messages(id: id)
         let log = try SessionLog(id: id, masker: masker)
         let showsProgress = FileDescriptorOutput.standardError.isTerminal
         var conversation = Conversation(
@@ -125,29 +129,68 @@ struct OsirisChatCommand: ParsableCommand {
 
         // In a terminal the model's text shows as it arrives (server-sent events).
         if showsProgress { conversation.stream = { text in try? FileDescriptorOutput.standardError.write(text) } }
-        let outcome = Result { () throws(ChatError) -> ConversationResult in try conversation.run(request: text, history: history) }
-        if case .failure(.unansweredQuestion(let question)) = outcome {
-            ToolRunner.reportError(tool: "osiris-chat", "the model asks a question and there is no terminal to answer it")
-            try FileDescriptorOutput.standardError.write("\(question)\n")
-            ToolRunner.reportError(tool: "osiris-chat", "answer it in the request, or run in a terminal; session \(id)", label: "note")
-            return .failure
-        }
-        switch try outcome.get() {
-        case .refused(let diagnostics, let source):
-            var renderer = TextRenderer(useColor: false)
-            try FileDescriptorOutput.standardError.write(renderer.render(diagnostics, source: source))
-            ToolRunner.reportError(tool: "osiris-chat", "no lint-clean OML after \(maxRepairs + 1) draft\(maxRepairs == 0 ? "" : "s"); nothing written")
-            ToolRunner.reportError(tool: "osiris-chat", "session \(id)", label: "note")
-            return .failure
-        case .oml(let oml):
-            if let output, output != "-" {
-                try AtomicFile.write(Array(oml.utf8), to: output)
-            } else {
-                try FileDescriptorOutput.standardOutput.write(oml)
+        while true {
+            let outcome = Result { () throws(ChatError) -> ConversationResult in try conversation.run(request: text, history: history) }
+            if case .failure(.unansweredQuestion(let question)) = outcome {
+                ToolRunner.reportError(tool: "osiris-chat", "the model asks a question and there is no terminal to answer it")
+                try FileDescriptorOutput.standardError.write("\(question)\n")
+                ToolRunner.reportError(tool: "osiris-chat", "answer it in the request, or run in a terminal; session \(id)", label: "note")
+                return .failure
             }
-            if showsProgress { ToolRunner.reportError(tool: "osiris-chat", "session \(id) (continue with --session \(id))", label: "note") }
-            return .success
+            switch try outcome.get() {
+            case .refused(let diagnostics, let source):
+                var renderer = TextRenderer(useColor: false)
+                try FileDescriptorOutput.standardError.write(renderer.render(diagnostics, source: source))
+                ToolRunner.reportError(tool: "osiris-chat", "no lint-clean OML after \(maxRepairs + 1) draft\(maxRepairs == 0 ? "" : "s"); nothing written")
+                ToolRunner.reportError(tool: "osiris-chat", "session \(id)", label: "note")
+                return .failure
+            case .oml(let oml):
+                if let preview {
+                    let run = PipelinePreview(
+                        rows: preview, executable: try Self.osirisExec(environment: environment),
+                        connectionsPath: connections.path(environment: environment))
+                    for table in try run.run(oml, connections: connectionsFile) {
+                        try FileDescriptorOutput.standardError.write(
+                            "osiris-chat: preview: '\(table.step)' would receive:\n" + table.lines.map { "  \($0)\n" }.joined())
+                    }
+                    // In a terminal: accept, change the request, or quit.
+                    if let terminal {
+                        let answer = terminal.ask("accept, edit the request, or quit? [a/e/q] ")?.trimmed.lowercased() ?? "q"
+                        if answer.hasPrefix("e"), let change = terminal.ask("request: ")?.trimmed, !change.isEmpty {
+                            text = change
+                            history = conversation.client == nil ? [] : try SessionLog.messages(id: id)
+                            continue
+                        }
+                        if !answer.hasPrefix("a") { return .failure }
+                    }
+                }
+                if let output, output != "-" {
+                    try AtomicFile.write(Array(oml.utf8), to: output)
+                } else {
+                    try FileDescriptorOutput.standardOutput.write(oml)
+                }
+                if showsProgress { ToolRunner.reportError(tool: "osiris-chat", "session \(id) (continue with --session \(id))", label: "note") }
+                return .success
+            }
         }
+    }
+
+    /// The osiris-exec beside this executable, else the first on PATH.
+    static func osirisExec(environment: [String: String]) throws -> String {
+        var candidates: [String] = []
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        if length > 0 {
+            let me = String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            if let slash = me.lastIndex(of: "/") { candidates.append(String(me[..<slash]) + "/osiris-exec") }
+        }
+        for folder in (environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":") {
+            candidates.append("\(folder)/osiris-exec")
+        }
+        guard let found = candidates.first(where: { access($0, X_OK) == 0 }) else {
+            throw UsageError("--preview runs osiris-exec, which is neither beside osiris-chat nor on PATH")
+        }
+        return found
     }
 }
 

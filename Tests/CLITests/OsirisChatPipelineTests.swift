@@ -80,4 +80,22 @@ import Testing
             #expect(try count("orders", in: "mirror.db", folder: folder) == "4000\n")
         }
     }
+
+    @Test func previewShowsWhatEachWriterWouldReceiveAndTouchesNoTarget() throws {
+        try withDemo { folder in
+            let chat = try ToolHarness.run(
+                "osiris-chat", ["--provider", "builtin", "--preview", "2", "upsert products into @sqlite.mirror"], in: folder,
+                stdin: try Data(contentsOf: Self.snapshot))
+            #expect(chat.status == 0)
+            #expect(chat.stdout.contains("component: sqlite.writer"))
+            #expect(chat.stderr == """
+                osiris-chat: preview: 'write-products' would receive:
+                  id,name,category,price
+                  1,Deluxe Lamp,home,171.5
+                  2,Compact Backpack,outdoor,90.5
+
+                """)
+            #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("mirror.db").path))
+        }
+    }
 }

@@ -18,6 +18,8 @@ public enum ChatError: OsirisError, Equatable {
     case modelNeeded(String)
     /// The model asked a question and there is no terminal to answer it (exit 1).
     case unansweredQuestion(String)
+    /// The `--preview` run did not complete (exit 1).
+    case previewFailed(String)
     /// A session file that does not decode (exit 65).
     case badSession(path: String, reason: String)
 
@@ -27,7 +29,7 @@ public enum ChatError: OsirisError, Equatable {
         case .credentialsRejected: .permissionDenied
         case .unreachable, .badReply: .unavailable
         case .retriesExhausted: .temporaryFailure
-        case .requestRejected, .modelNeeded, .unansweredQuestion: .failure
+        case .requestRejected, .modelNeeded, .unansweredQuestion, .previewFailed: .failure
         case .badSession: .dataError
         }
     }
@@ -45,6 +47,7 @@ public enum ChatError: OsirisError, Equatable {
             "'\(url)' refused the request (HTTP \(status))\(message.isEmpty ? "" : ": \(message)")"
         case .modelNeeded(let message): message
         case .unansweredQuestion(let question): "the model asks: \(question)"
+        case .previewFailed(let reason): "the preview run failed: \(reason)"
         case .badSession(let path, let reason): "cannot resume session '\(path)': \(reason)"
         }
     }
