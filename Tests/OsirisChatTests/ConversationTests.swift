@@ -54,6 +54,27 @@ import Testing
         #expect(messages[3]["content"]?.contains("order_lines") == true)
     }
 
+    @Test func aMessyFirstDraftIsCleanedUpWithoutARepair() throws {
+        // Tabs for indentation, no oml_version, prose around a bare document: what small models write.
+        let messy = ChatFixtures.goodDraft.replacingOccurrences(of: "oml_version: \"0.1.0\"\n", with: "")
+            .replacingOccurrences(of: "    ", with: "\t\t").replacingOccurrences(of: "  - ", with: "\t- ")
+        let server = try ModelServer([.openAI("Sure, here it is.\n\n" + messy + "\nThis copies orders.")])
+        defer { server.stop() }
+        let result = try conversation(server).run(request: "copy orders to csv")
+        guard case .oml(let text) = result else { Issue.record("refused: \(result)"); return }
+        #expect(text.contains("oml_version: \"0.1.0\"\nname: orders-to-csv\n"))
+        #expect(server.requests.count == 1)
+    }
+
+    @Test func legacyKeysAreExplainedToTheModel() throws {
+        let legacy = "version: 1\nname: orders\ntasks:\n  - id: a\n"
+        let server = try ModelServer([.openAI(ChatFixtures.fenced(legacy)), .openAI(ChatFixtures.goodDraft)])
+        defer { server.stop() }
+        guard case .oml = try conversation(server).run(request: "copy orders to csv") else { Issue.record("refused"); return }
+        let messages = try #require(server.requests.last?.json["messages"] as? [[String: String]])
+        #expect(messages.last?["content"]?.contains("[OML011]") == true)
+    }
+
     @Test func twoBadDraftsAreRefusedWithTheLastFindings() throws {
         let server = try ModelServer([
             .openAI(ChatFixtures.fenced(ChatFixtures.inventedTableDraft)), .openAI(ChatFixtures.fenced(ChatFixtures.inventedTableDraft)),

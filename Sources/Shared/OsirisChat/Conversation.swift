@@ -118,11 +118,11 @@ public struct Conversation {
             let reply: String
             do {
                 reply = try client.reply(to: messages, schema: schema, stream: stream)
-            } catch .requestRejected(let url, let status, let message) where schema != nil && structured == .auto && (status == 400 || status == 422) {
+            } catch .requestRejected(_, let status, let message) where schema != nil && structured == .auto && (status == 400 || status == 422) {
                 session?.record("structured_output", ["rejected": .string("HTTP \(status) \(message)")])
+                progress("the server refuses a response schema (HTTP \(status)); asking without one")
                 schema = nil
                 reply = try client.reply(to: messages, schema: nil, stream: stream)
-                _ = url
             }
             if let stream, !reply.hasSuffix("\n") { stream("\n") }
             messages.append(say(ChatMessage(role: "assistant", content: reply)))
