@@ -179,38 +179,59 @@ import Testing
 
 /// A clarifying question in a terminal, through a pseudo-terminal made by script(1).
 @Suite struct ChatTerminalTests {
+    /// Runs `command` in a pseudo-terminal, types `answer` once `prompt` shows; what the terminal showed and the status.
+    func inTerminal(_ command: String, in folder: URL, answer: String, after prompt: String) throws -> (shown: String, status: Int32) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        process.arguments = ["-qec", command, "/dev/null"]
+        process.currentDirectoryURL = folder
+        let input = Pipe()
+        let output = folder.appendingPathComponent("terminal.out")
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+        process.standardInput = input
+        process.standardOutput = try FileHandle(forWritingTo: output)
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline, process.isRunning, !((try? String(contentsOf: output, encoding: .utf8)) ?? "").contains(prompt) {
+            usleep(20_000)
+        }
+        let asked = ((try? String(contentsOf: output, encoding: .utf8)) ?? "").contains(prompt)
+        #expect(asked)
+        if asked, process.isRunning { try input.fileHandleForWriting.write(contentsOf: Data("\(answer)\n".utf8)) }
+        process.waitUntilExit()
+        return (try String(contentsOf: output, encoding: .utf8), process.terminationStatus)
+    }
+
+    /// In a terminal replies are streamed, so the server answers with event streams.
+    func server() throws -> ModelServer {
+        try ModelServer([.openAIStream(["QUESTION: Which table", " do you mean?"]), .openAIStream([ChatFixtures.goodDraft])])
+    }
+
     @Test func aQuestionInATerminalIsAskedAndTheAnswerSent() throws {
-        // In a terminal replies are streamed, so the server answers with event streams.
-        let server = try ModelServer([.openAIStream(["QUESTION: Which table", " do you mean?"]), .openAIStream([ChatFixtures.goodDraft])])
+        let server = try server()
         defer { server.stop() }
         try ChatFixtures.withTemporaryFolder { folder in
             let chat = "'\(ChatTool.binary.path)' --base-url \(server.baseURL) --structured off --snapshot '\(ChatFixtures.snapshotPath)' 'copy the table to csv'"
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
-            process.arguments = ["-qec", chat, "/dev/null"]
-            process.currentDirectoryURL = folder
-            let input = Pipe()
-            let output = folder.appendingPathComponent("terminal.out")
-            _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-            process.standardInput = input
-            process.standardOutput = try FileHandle(forWritingTo: output)
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            // Answer once the question has been asked.
-            let deadline = Date().addingTimeInterval(20)
-            while Date() < deadline, !((try? String(contentsOf: output, encoding: .utf8)) ?? "").contains("Which table do you mean?") {
-                usleep(20_000)
-            }
-            let asked = ((try? String(contentsOf: output, encoding: .utf8)) ?? "").contains("Which table do you mean?")
-            #expect(asked)
-            if asked, process.isRunning { try input.fileHandleForWriting.write(contentsOf: Data("the orders table\n".utf8)) }
-            process.waitUntilExit()
-            let shown = try String(contentsOf: output, encoding: .utf8)
-            #expect(process.terminationStatus == 0, "\(shown)")
+            let (shown, status) = try inTerminal(chat, in: folder, answer: "the orders table", after: "Which table do you mean?")
+            #expect(status == 0, "\(shown)")
             #expect(shown.contains("Which table do you mean?\r\n> "))
             #expect(shown.contains("name: orders-to-csv"))
             let messages = try #require(server.requests.last?.json["messages"] as? [[String: String]])
             #expect(messages.last == ["role": "user", "content": "the orders table"])
+        }
+    }
+
+    @Test func withTheSnapshotOnStdinTheQuestionGoesThroughDevTTY() throws {
+        let server = try server()
+        defer { server.stop() }
+        try ChatFixtures.withTemporaryFolder { folder in
+            let chat = "cat '\(ChatFixtures.snapshotPath)' | '\(ChatTool.binary.path)' --base-url \(server.baseURL) 'copy the table to csv' > p.oml"
+            let (shown, status) = try inTerminal(chat, in: folder, answer: "orders", after: "Which table do you mean?")
+            #expect(status == 0, "\(shown)")
+            #expect(try String(contentsOf: folder.appendingPathComponent("p.oml"), encoding: .utf8).hasSuffix(ChatFixtures.goodDraft))
+            let messages = try #require(server.requests.last?.json["messages"] as? [[String: String]])
+            #expect(messages.last == ["role": "user", "content": "orders"])
         }
     }
 }
