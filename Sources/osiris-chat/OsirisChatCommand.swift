@@ -23,7 +23,7 @@ struct OsirisChatCommand: ParsableCommand {
             lint-clean OML. The provider defaults to OSIRIS_LLM_PROVIDER, else openai when OPENAI_API_KEY \
             or OSIRIS_LLM_BASE_URL is set, else anthropic when ANTHROPIC_API_KEY (or CLAUDE_API_KEY) is \
             set, else builtin. Exit status: 0 OML written, 1 no valid OML (or a question without a \
-            terminal, or a request the builtin planner does not understand), 64 usage error, 65 bad \
+            terminal, a request the builtin planner does not understand, or a preview that failed or was declined), 64 usage error, 65 bad \
             snapshot or session, 66 unreadable input, 69 model unreachable, 73 output cannot be created, \
             75 retries ran out, 77 credentials rejected, 78 configuration error.
             """,
