@@ -98,4 +98,54 @@ import Testing
             #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("mirror.db").path))
         }
     }
+
+    /// Runs `command` in a pseudo-terminal (script(1)) in `folder`, typing `answers` once `prompt` shows.
+    func inTerminal(_ command: String, in folder: URL, answers: String, after prompt: String) throws -> (shown: String, status: Int32) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        process.arguments = ["-qec", command, "/dev/null"]
+        process.currentDirectoryURL = folder
+        let input = Pipe()
+        let output = folder.appendingPathComponent("terminal.out")
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+        process.standardInput = input
+        process.standardOutput = try FileHandle(forWritingTo: output)
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline, process.isRunning, !((try? String(contentsOf: output, encoding: .utf8)) ?? "").contains(prompt) {
+            usleep(20_000)
+        }
+        if process.isRunning { try input.fileHandleForWriting.write(contentsOf: Data(answers.utf8)) }
+        process.waitUntilExit()
+        return (try String(contentsOf: output, encoding: .utf8), process.terminationStatus)
+    }
+
+    func previewCommand(_ request: String) -> String {
+        let chat = try! ToolHarness.executable("osiris-chat").path
+        return "'\(chat)' --provider builtin --preview 1 --snapshot '\(Self.snapshot.path)' '\(request)' > p.oml"
+    }
+
+    @Test func previewInATerminalQuitWritesNothing() throws {
+        try withDemo { folder in
+            let (shown, status) = try inTerminal(
+                previewCommand("copy products to csv"), in: folder, answers: "q\n", after: "[a/e/q]")
+            #expect(status == 1, "\(shown)")
+            #expect(shown.contains("'write-products' would receive:\r\n  id,name,category,price\r\n  1,Deluxe Lamp,home,171.5\r\n"))
+            #expect(try String(contentsOf: folder.appendingPathComponent("p.oml"), encoding: .utf8) == "")
+        }
+    }
+
+    @Test func previewInATerminalEditThenAccept() throws {
+        try withDemo { folder in
+            let (shown, status) = try inTerminal(
+                previewCommand("copy products to csv"), in: folder, answers: "e\nexport customers as json lines\na\n", after: "[a/e/q]")
+            #expect(status == 0, "\(shown)")
+            #expect(shown.contains("'write-customers' would receive:"))
+            let oml = try String(contentsOf: folder.appendingPathComponent("p.oml"), encoding: .utf8)
+            #expect(oml.contains("# request: export customers as json lines\n"))
+            #expect(oml.contains("path: \"out/customers.jsonl\""))
+            #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("out").path))
+        }
+    }
 }
