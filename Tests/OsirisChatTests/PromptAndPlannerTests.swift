@@ -80,3 +80,23 @@ import Testing
         #expect(error?.description.contains("a model is needed") == true)
     }
 }
+
+/// What the session masker hides.
+@Suite struct ChatSecretMaskerTests {
+    @Test func secretFieldsLiteralOrFromTheEnvironmentAndTheKeyAreMasked() throws {
+        let text = """
+            version: 1
+            connections:
+              pg:
+                shop: {host: db.internal, user: etl, password: "${SHOP_PASSWORD}"}
+                warehouse: {dsn: "postgres://etl:pw-in-dsn@db/wh"}
+                literal: {host: h, password: literal-pass}
+
+            """
+        let connections = try ConnectionsFile.parse(Array(text.utf8), path: "c.yaml")
+        let masker = chatSecretMasker(
+            connections: connections, environment: ["SHOP_PASSWORD": "from-env-pass", "HOME": "/root"], apiKey: "sk-key")
+        #expect(masker.mask("from-env-pass literal-pass sk-key postgres://etl:pw-in-dsn@db/wh db.internal /root")
+            == "*** *** *** *** db.internal /root")
+    }
+}
