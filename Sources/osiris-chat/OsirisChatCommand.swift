@@ -146,8 +146,14 @@ struct OsirisChatCommand: ParsableCommand {
                 return .failure
             case .oml(let oml):
                 if let preview {
+                    func osirisExecutable(_ environment: [String: String]) throws -> String {
+                        guard let path = PipelinePreview.locateOsirisExec(environment: environment) else {
+                            throw UsageError("--preview runs osiris-exec, which is neither beside osiris-chat nor on PATH")
+                        }
+                        return path
+                    }
                     let run = PipelinePreview(
-                        rows: preview, executable: try Self.osirisExec(environment: environment),
+                        rows: preview, executable: try osirisExecutable(environment),
                         connectionsPath: connections.path(environment: environment))
                     for table in try run.run(oml, connections: connectionsFile) {
                         try FileDescriptorOutput.standardError.write(
@@ -173,24 +179,6 @@ struct OsirisChatCommand: ParsableCommand {
                 return .success
             }
         }
-    }
-
-    /// The osiris-exec beside this executable, else the first on PATH.
-    static func osirisExec(environment: [String: String]) throws -> String {
-        var candidates: [String] = []
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        if length > 0 {
-            let me = String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            if let slash = me.lastIndex(of: "/") { candidates.append(String(me[..<slash]) + "/osiris-exec") }
-        }
-        for folder in (environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":") {
-            candidates.append("\(folder)/osiris-exec")
-        }
-        guard let found = candidates.first(where: { access($0, X_OK) == 0 }) else {
-            throw UsageError("--preview runs osiris-exec, which is neither beside osiris-chat nor on PATH")
-        }
-        return found
     }
 }
 

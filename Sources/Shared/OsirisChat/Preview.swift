@@ -108,6 +108,21 @@ public struct PipelinePreview: Sendable {
         }
     }
 
+    /// The osiris-exec beside the running executable, else the first on `PATH`; nil when there is none.
+    public static func locateOsirisExec(environment: [String: String]) -> String? {
+        var candidates: [String] = []
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        if length > 0 {
+            let me = String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            if let slash = me.lastIndex(of: "/") { candidates.append(String(me[..<slash]) + "/osiris-exec") }
+        }
+        for folder in (environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":") where !folder.isEmpty {
+            candidates.append("\(folder)/osiris-exec")
+        }
+        return candidates.first { access($0, X_OK) == 0 }
+    }
+
     /// Runs `arguments` with stdin and stdout on /dev/null and stderr to `errors`; its exit status.
     static func spawn(_ arguments: [String], errors: String) -> Int32 {
         var actions = posix_spawn_file_actions_t()
