@@ -7,7 +7,7 @@ PREFIX ?= /usr/local
 BINDIR = $(PREFIX)/bin
 MANDIR = $(PREFIX)/share/man
 SWIFT ?= swift
-TOOLS = oml-lint oml-compile osiris-exec osiris-discover
+TOOLS = oml-lint oml-compile osiris-exec osiris-discover osiris-chat
 RELEASE_BIN = .build/release
 
 .PHONY: all build setup test check tsan install uninstall clean man-check bench demo demo-servers
@@ -70,6 +70,7 @@ bench: build
 	bench/lint
 	bench/compile
 	bench/exec
+	bench/sandbox/run
 	scripts/with-servers bash -c 'bench/postgres/run && bench/mysql/run && bench/discover/run'
 
 clean:

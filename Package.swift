@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "oml-compile", targets: ["oml-compile"]),
         .executable(name: "osiris-exec", targets: ["osiris-exec"]),
         .executable(name: "osiris-discover", targets: ["osiris-discover"]),
+        .executable(name: "osiris-chat", targets: ["osiris-chat"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
@@ -45,6 +46,9 @@ let package = Package(
             name: "OsirisDiscovery", dependencies: ["OsirisCore", "OML", "OsirisDrivers"],
             path: "Sources/Shared/OsirisDiscovery"),
         .target(
+            name: "OsirisChat", dependencies: ["OsirisCore", "OsirisYAML", "OML", "OMLLint", "OMLCompiler", "CCurl"],
+            path: "Sources/Shared/OsirisChat"),
+        .target(
             name: "OsirisCLI",
             dependencies: ["OsirisCore", "OML", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Shared/OsirisCLI"
@@ -75,6 +79,12 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
+        .executableTarget(
+            name: "osiris-chat",
+            dependencies: ["OsirisCLI", "OsirisCore", "OML", "OsirisChat",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+
         // Tests mirror the libraries; CLITests runs the built tools against golden cases.
         .testTarget(name: "OsirisCoreTests", dependencies: ["OsirisCore"]),
         .testTarget(name: "OsirisYAMLTests", dependencies: ["OsirisYAML", "OsirisCore"]),
@@ -86,7 +96,10 @@ let package = Package(
         .testTarget(name: "OsirisRunnerTests", dependencies: ["OsirisRunner", "OsirisDrivers", "OsirisData", "OsirisCore", "OML"]),
         .testTarget(
             name: "OsirisDiscoveryTests", dependencies: ["OsirisDiscovery", "OsirisDrivers", "OsirisCore", "OML"], exclude: ["Goldens"]),
-        .testTarget(name: "CLITests", dependencies: ["oml-lint", "oml-compile", "osiris-exec", "osiris-discover"]),
+        .testTarget(
+            name: "OsirisChatTests", dependencies: ["OsirisChat", "OML", "OMLLint", "OsirisCore", "osiris-chat"],
+            exclude: ["Fixtures"]),
+        .testTarget(name: "CLITests", dependencies: ["oml-lint", "oml-compile", "osiris-exec", "osiris-discover", "osiris-chat"]),
     ],
     swiftLanguageModes: [.v6]
 )

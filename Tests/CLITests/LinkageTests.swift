@@ -8,7 +8,7 @@ import Testing
 @Suite(.enabled(if: ProcessInfo.processInfo.environment["OSIRIS_RELEASE_BIN"] != nil,
                 "OSIRIS_RELEASE_BIN is not set: run through make test"))
 struct LinkageTests {
-    static let tools = ["oml-lint", "oml-compile", "osiris-exec", "osiris-discover"]
+    static let tools = ["oml-lint", "oml-compile", "osiris-exec", "osiris-discover", "osiris-chat"]
 
     static var releaseBin: URL {
         URL(fileURLWithPath: ProcessInfo.processInfo.environment["OSIRIS_RELEASE_BIN"] ?? "")

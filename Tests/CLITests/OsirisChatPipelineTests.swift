@@ -1,0 +1,151 @@
+import Foundation
+import Testing
+
+/// `osiris-chat --provider builtin` → `oml-compile` → `osiris-exec` on the SQLite demo database: the
+/// builtin planner's OML lints clean, compiles and runs. The snapshot is the demo schema in the §8
+/// format (Tests/OsirisChatTests/Fixtures), until osiris-discover writes it.
+@Suite struct OsirisChatPipelineTests {
+    static let snapshot = ToolHarness.repositoryRoot.appendingPathComponent("Tests/OsirisChatTests/Fixtures/shop-snapshot.json")
+
+    /// A folder with the demo database, a connections file naming it and a backup database, removed afterwards.
+    func withDemo(_ body: (URL) throws -> Void) throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("osiris-chat-demo-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let schema = try Data(contentsOf: ToolHarness.repositoryRoot.appendingPathComponent("examples/demo/shop.sql"))
+        let build = try ToolHarness.run(ExecCommandTests.sqlite3, ["shop.db"], in: folder, stdin: schema)
+        try #require(build.status == 0, "sqlite3: \(build.stderr)")
+        try Data("""
+            version: 1
+            connections:
+              sqlite:
+                demo: {default: true, path: shop.db}
+                backup: {path: backup.db}
+                mirror: {path: mirror.db}
+
+            """.utf8).write(to: folder.appendingPathComponent("osiris_connections.yaml"))
+        try body(folder)
+    }
+
+    /// Chat (snapshot on stdin), compile and run `request`; returns chat's OML.
+    @discardableResult
+    func chatCompileRun(_ request: String, in folder: URL) throws -> String {
+        let chat = try ToolHarness.run(
+            "osiris-chat", ["--provider", "builtin", request], in: folder, stdin: try Data(contentsOf: Self.snapshot))
+        try #require(chat.status == 0, "chat: \(chat.stderr)")
+        try chat.stdoutBytes.write(to: folder.appendingPathComponent("p.oml"))
+        let compile = try ToolHarness.run("oml-compile", ["p.oml", "-o", "p.manifest.json"], in: folder)
+        try #require(compile.status == 0, "compile: \(compile.stderr)")
+        let exec = try ToolHarness.run("osiris-exec", ["p.manifest.json", "--run-dir", "runs"], in: folder)
+        try #require(exec.status == 0, "exec: \(exec.stderr)")
+        return chat.stdout
+    }
+
+    func lineCount(_ path: URL) throws -> Int {
+        try String(contentsOf: path, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).count - 1
+    }
+
+    func count(_ table: String, in database: String, folder: URL) throws -> String {
+        try ToolHarness.run(ExecCommandTests.sqlite3, [database, "SELECT count(*) FROM \(table)"], in: folder).stdout
+    }
+
+    @Test func everyTableToCSV() throws {
+        try withDemo { folder in
+            let oml = try chatCompileRun("copy all tables to csv", in: folder)
+            #expect(oml.contains("# snapshot: @sqlite.demo sha256:5d1c0ffee"))
+            #expect(try lineCount(folder.appendingPathComponent("out/customers.csv")) == 801)
+            #expect(try lineCount(folder.appendingPathComponent("out/products.csv")) == 61)
+            #expect(try String(contentsOf: folder.appendingPathComponent("out/products.csv"), encoding: .utf8)
+                .hasPrefix("id,name,category,price\n"))
+        }
+    }
+
+    @Test func namedTableToJSONLines() throws {
+        try withDemo { folder in
+            try chatCompileRun("export orders as json lines", in: folder)
+            #expect(try lineCount(folder.appendingPathComponent("out/orders.jsonl")) == 4000)
+            #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("out/customers.jsonl").path))
+        }
+    }
+
+    @Test func everyTableToAnotherConnectionAndUpsertTwice() throws {
+        try withDemo { folder in
+            try chatCompileRun("copy all tables to @sqlite.backup", in: folder)
+            #expect(try count("customers", in: "backup.db", folder: folder) == "800\n")
+            #expect(try count("orders", in: "backup.db", folder: folder) == "4000\n")
+            // The first upsert creates the table with the snapshot's primary key; the second matches on it.
+            let upsert = try chatCompileRun("upsert orders into @sqlite.mirror", in: folder)
+            #expect(upsert.contains("primary_key: [\"id\"]"))
+            try chatCompileRun("upsert orders into @sqlite.mirror", in: folder)
+            #expect(try count("orders", in: "mirror.db", folder: folder) == "4000\n")
+        }
+    }
+
+    @Test func previewShowsWhatEachWriterWouldReceiveAndTouchesNoTarget() throws {
+        try withDemo { folder in
+            let chat = try ToolHarness.run(
+                "osiris-chat", ["--provider", "builtin", "--preview", "2", "upsert products into @sqlite.mirror"], in: folder,
+                stdin: try Data(contentsOf: Self.snapshot))
+            #expect(chat.status == 0)
+            #expect(chat.stdout.contains("component: sqlite.writer"))
+            #expect(chat.stderr == """
+                osiris-chat: preview: 'write-products' would receive:
+                  id,name,category,price
+                  1,Deluxe Lamp,home,171.5
+                  2,Compact Backpack,outdoor,90.5
+
+                """)
+            #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("mirror.db").path))
+        }
+    }
+
+    /// Runs `command` in a pseudo-terminal (script(1)) in `folder`, typing `answers` once `prompt` shows.
+    func inTerminal(_ command: String, in folder: URL, answers: String, after prompt: String) throws -> (shown: String, status: Int32) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        process.arguments = ["-qec", command, "/dev/null"]
+        process.currentDirectoryURL = folder
+        let input = Pipe()
+        let output = folder.appendingPathComponent("terminal.out")
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+        process.standardInput = input
+        process.standardOutput = try FileHandle(forWritingTo: output)
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline, process.isRunning, !((try? String(contentsOf: output, encoding: .utf8)) ?? "").contains(prompt) {
+            usleep(20_000)
+        }
+        if process.isRunning { try input.fileHandleForWriting.write(contentsOf: Data(answers.utf8)) }
+        process.waitUntilExit()
+        return (try String(contentsOf: output, encoding: .utf8), process.terminationStatus)
+    }
+
+    func previewCommand(_ request: String) -> String {
+        let chat = try! ToolHarness.executable("osiris-chat").path
+        return "'\(chat)' --provider builtin --preview 1 --snapshot '\(Self.snapshot.path)' '\(request)' > p.oml"
+    }
+
+    @Test func previewInATerminalQuitWritesNothing() throws {
+        try withDemo { folder in
+            let (shown, status) = try inTerminal(
+                previewCommand("copy products to csv"), in: folder, answers: "q\n", after: "[a/e/q]")
+            #expect(status == 1, "\(shown)")
+            #expect(shown.contains("'write-products' would receive:\r\n  id,name,category,price\r\n  1,Deluxe Lamp,home,171.5\r\n"))
+            #expect(try String(contentsOf: folder.appendingPathComponent("p.oml"), encoding: .utf8) == "")
+        }
+    }
+
+    @Test func previewInATerminalEditThenAccept() throws {
+        try withDemo { folder in
+            let (shown, status) = try inTerminal(
+                previewCommand("copy products to csv"), in: folder, answers: "e\nexport customers as json lines\na\n", after: "[a/e/q]")
+            #expect(status == 0, "\(shown)")
+            #expect(shown.contains("'write-customers' would receive:"))
+            let oml = try String(contentsOf: folder.appendingPathComponent("p.oml"), encoding: .utf8)
+            #expect(oml.contains("# request: export customers as json lines\n"))
+            #expect(oml.contains("path: \"out/customers.jsonl\""))
+            #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("out").path))
+        }
+    }
+}
