@@ -116,9 +116,25 @@ import Testing
 
     /// The events without what may differ between adapters and runs.
     static func normalized(_ events: [[String: Any]]) -> [String] {
-        events.map { event in
-            var event = event
-            for key in ["ts", "duration_ms", "adapter", "isolation", "run_id"] { event.removeValue(forKey: key) }
+        // Steps run concurrently, so events of different steps interleave differently from run to run:
+        // compare each step's own sequence (run_start first, run_end last) and check `seq` separately.
+        #expect(events.map { $0["seq"] as? Int } == (0..<events.count).map { Optional($0 + 1) }, "seq is 1, 2, 3, ...")
+        let rank: ([String: Any]) -> Int = { event in
+            switch event["event"] as? String {
+            case "run_start": 0
+            case "run_end": 2
+            default: 1
+            }
+        }
+        let ordered = events.enumerated().sorted { a, b in
+            let (ra, rb) = (rank(a.element), rank(b.element))
+            if ra != rb { return ra < rb }
+            let (sa, sb) = (a.element["step_id"] as? String ?? "", b.element["step_id"] as? String ?? "")
+            return sa != sb ? sa < sb : a.offset < b.offset
+        }
+        return ordered.map { item in
+            var event = item.element
+            for key in ["ts", "duration_ms", "adapter", "isolation", "run_id", "seq"] { event.removeValue(forKey: key) }
             let data = try! JSONSerialization.data(withJSONObject: event, options: [.sortedKeys])
             return String(decoding: data, as: UTF8.self)
         }
