@@ -202,3 +202,23 @@ import Testing
         #expect(ParamType.string.parse("x") == .string("x"))
     }
 }
+
+/// The built-in registry decodes a spec only when it is asked for.
+@Suite struct LazyRegistryTests {
+    /// Each embedded spec's first line names it, which is how the registry lists names without decoding.
+    @Test func namesMatchTheDecodedSpecs() {
+        let registry = ComponentRegistry.builtin
+        #expect(registry.names.count == 14)
+        #expect(registry.specs.map(\.name) == registry.names)
+    }
+
+    @Test func decodesOnFirstUseAndKeepsTheSpec() throws {
+        let text = "name: test.writer\nversion: 1.0.0\nmodes: [write]\nconfigSchema: {type: object}\nx-role: writer\n"
+        let registry = ComponentRegistry(texts: [(name: "test.writer", yaml: text)])
+        #expect(registry.names == ["test.writer"])
+        let first = try #require(registry.spec(named: "test.writer"))
+        #expect(first.role == .writer)
+        #expect(registry.spec(named: "test.writer") === first)
+        #expect(registry.spec(named: "other.writer") == nil)
+    }
+}
