@@ -222,3 +222,26 @@ import Testing
         #expect(registry.spec(named: "other.writer") == nil)
     }
 }
+
+/// Patterns are not compiled when a spec is decoded (that runs at start-up), so a bad one would only
+/// show as a value that never matches: every pattern of every embedded spec must compile.
+@Suite struct EmbeddedPatternTests {
+    static func patterns(in schema: JSONSchema) -> [String] {
+        var found = schema.pattern.map { [$0] } ?? []
+        for (_, property) in schema.properties { found += patterns(in: property) }
+        for alternative in schema.alternatives { found += patterns(in: alternative) }
+        for item in schema.items { found += patterns(in: item) }
+        return found
+    }
+
+    @Test func everyPatternCompiles() {
+        var count = 0
+        for spec in ComponentRegistry.builtin.specs {
+            for pattern in Self.patterns(in: spec.configSchema) {
+                count += 1
+                #expect((try? Regex(pattern)) != nil, "\(spec.name): '\(pattern)'")
+            }
+        }
+        #expect(count > 0)
+    }
+}

@@ -80,6 +80,9 @@ extension ParsableCommand {
             try command.run()
             terminate(0)
         } catch {
+            // The status a command chose: ArgumentParser's exitCode(for:) would build a help generator
+            // to find the same number (6 % of linting a file that has findings).
+            if let exit = error as? ExitCode, exit != .success { terminate(exit.rawValue) }
             let code = exitCode(for: error)
             if code == .success {
                 try? FileDescriptorOutput.standardOutput.write(fullMessage(for: error) + "\n")
