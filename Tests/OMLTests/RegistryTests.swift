@@ -214,9 +214,12 @@ import Testing
 
     @Test func decodesOnFirstUseAndKeepsTheSpec() throws {
         let text = "name: test.writer\nversion: 1.0.0\nmodes: [write]\nconfigSchema: {type: object}\nx-role: writer\n"
-        let registry = ComponentRegistry(texts: [(name: "test.writer", yaml: text)])
-        #expect(registry.names == ["test.writer"])
+        let other = "name: test.extractor\nmodes: [extract]\nconfigSchema: {type: object}\nx-role: extractor\n"
+        let registry = ComponentRegistry(texts: [(name: "test.writer", yaml: text), (name: "test.extractor", yaml: other)])
+        #expect(registry.names == ["test.extractor", "test.writer"])
+        #expect(registry.decodedNames == [])
         let first = try #require(registry.spec(named: "test.writer"))
+        #expect(registry.decodedNames == ["test.writer"])
         #expect(first.role == .writer)
         #expect(registry.spec(named: "test.writer") === first)
         #expect(registry.spec(named: "other.writer") == nil)

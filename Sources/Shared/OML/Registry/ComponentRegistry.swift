@@ -35,6 +35,9 @@ public struct ComponentRegistry: Sendable {
 
     /// The spec of the named component, or nil.
     public func spec(named name: String) -> ComponentSpec? { storage.spec(named: name) }
+
+    /// The names of the specs decoded so far, sorted: what start-up has paid for.
+    package var decodedNames: [String] { storage.decodedNames }
 }
 
 /// The spec texts and the specs decoded from them so far, shared by every copy of a registry.
@@ -46,6 +49,8 @@ private final class Storage: Sendable {
         self.texts = texts
         self.decoded = Mutex(decoded)
     }
+
+    var decodedNames: [String] { decoded.withLock { $0.keys.sorted() } }
 
     func spec(named name: String) -> ComponentSpec? {
         if let spec = decoded.withLock({ $0[name] }) { return spec }
