@@ -72,6 +72,7 @@ extension ParsableCommand {
         // `--version` alone is answered before ArgumentParser builds its argument tables, which is
         // about half of a bare start-up (bench/startup); the text is the one ArgumentParser prints.
         if (arguments ?? Array(CommandLine.arguments.dropFirst())) == ["--version"], !configuration.version.isEmpty {
+            signal(SIGPIPE, SIG_IGN)  // a closed stdout ends the tool quietly with status 0
             try? FileDescriptorOutput.standardOutput.write(configuration.version + "\n")
             terminate(0)
         }
