@@ -17,7 +17,7 @@ all: build
 setup:
 	@scripts/setup
 
-# Every tool in release mode, the Swift runtime and Foundation linked statically so they run on a machine
+# Every tool in release mode, the Swift runtime linked statically so they run on a machine
 # without a Swift toolchain (LinkageTests checks it with ldd).
 build: setup
 	scripts/build-release
@@ -67,6 +67,7 @@ demo-servers: setup build
 
 # Each case against its reference in the same run; the database cases share one pair of throwaway servers.
 bench: build
+	bench/startup
 	bench/lint
 	bench/compile
 	bench/exec

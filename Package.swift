@@ -17,7 +17,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
-        .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
     ],
     targets: [
         // System libraries: a module map and a shim header each.
@@ -26,10 +25,12 @@ let package = Package(
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CMariaDB", pkgConfig: "libmariadb", providers: [.apt(["libmariadb-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // Headers only: libcrypto is looked up at the first SHA-256 rather than linked (see its shim).
+        .systemLibrary(name: "CCrypto", providers: [.apt(["libssl-dev"])]),
 
         // Libraries, bottom up.
         .target(
-            name: "OsirisCore", dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            name: "OsirisCore", dependencies: ["CCrypto"],
             path: "Sources/Shared/OsirisCore"),
         .target(name: "OsirisYAML", dependencies: ["OsirisCore", "CLibYAML"], path: "Sources/Shared/OsirisYAML"),
         .target(name: "OML", dependencies: ["OsirisCore", "OsirisYAML"], path: "Sources/Shared/OML"),

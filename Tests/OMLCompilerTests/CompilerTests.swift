@@ -228,7 +228,7 @@ let paramsPipeline = """
 
     @Test func editingTheOMLChangesOMLAndManifestFingerprints() throws {
         let before = try compile(paramsPipeline)
-        let after = try compile(paramsPipeline.replacingOccurrences(of: "out/", with: "output/"))
+        let after = try compile(paramsPipeline.replacing("out/", with: "output/"))
         #expect(before.fingerprints["oml_fp"] != after.fingerprints["oml_fp"])
         #expect(before.fingerprints["manifest_fp"] != after.fingerprints["manifest_fp"])
         #expect(before.fingerprints["params_fp"] == after.fingerprints["params_fp"])
@@ -237,7 +237,7 @@ let paramsPipeline = """
 
     @Test func commentsAndFormattingDoNotChangeTheOMLFingerprint() throws {
         let before = try compile(paramsPipeline)
-        let after = try compile("# a comment\n" + paramsPipeline.replacingOccurrences(of: "mode: read", with: "mode:   read   # reads"))
+        let after = try compile("# a comment\n" + paramsPipeline.replacing("mode: read", with: "mode:   read   # reads"))
         #expect(before.canonicalBytes == after.canonicalBytes)
     }
 
@@ -260,7 +260,7 @@ let paramsPipeline = """
 
     @Test func registryFingerprintHashesOnlyTheComponentsUsed() throws {
         let csv = try compile(paramsPipeline)
-        let jsonl = try compile(paramsPipeline.replacingOccurrences(of: "filesystem.csv_writer", with: "filesystem.jsonl_writer"))
+        let jsonl = try compile(paramsPipeline.replacing("filesystem.csv_writer", with: "filesystem.jsonl_writer"))
         #expect(csv.fingerprints["registry_fp"] != jsonl.fingerprints["registry_fp"])
     }
 

@@ -202,3 +202,49 @@ import Testing
         #expect(ParamType.string.parse("x") == .string("x"))
     }
 }
+
+/// The built-in registry decodes a spec only when it is asked for.
+@Suite struct LazyRegistryTests {
+    /// Each embedded spec's first line names it, which is how the registry lists names without decoding.
+    @Test func namesMatchTheDecodedSpecs() {
+        let registry = ComponentRegistry.builtin
+        #expect(registry.names.count == 14)
+        #expect(registry.specs.map(\.name) == registry.names)
+    }
+
+    @Test func decodesOnFirstUseAndKeepsTheSpec() throws {
+        let text = "name: test.writer\nversion: 1.0.0\nmodes: [write]\nconfigSchema: {type: object}\nx-role: writer\n"
+        let other = "name: test.extractor\nmodes: [extract]\nconfigSchema: {type: object}\nx-role: extractor\n"
+        let registry = ComponentRegistry(texts: [(name: "test.writer", yaml: text), (name: "test.extractor", yaml: other)])
+        #expect(registry.names == ["test.extractor", "test.writer"])
+        #expect(registry.decodedNames == [])
+        let first = try #require(registry.spec(named: "test.writer"))
+        #expect(registry.decodedNames == ["test.writer"])
+        #expect(first.role == .writer)
+        #expect(registry.spec(named: "test.writer") === first)
+        #expect(registry.spec(named: "other.writer") == nil)
+    }
+}
+
+/// Patterns are not compiled when a spec is decoded (that runs at start-up), so a bad one would only
+/// show as a value that never matches: every pattern of every embedded spec must compile.
+@Suite struct EmbeddedPatternTests {
+    static func patterns(in schema: JSONSchema) -> [String] {
+        var found = schema.pattern.map { [$0] } ?? []
+        for (_, property) in schema.properties { found += patterns(in: property) }
+        for alternative in schema.alternatives { found += patterns(in: alternative) }
+        for item in schema.items { found += patterns(in: item) }
+        return found
+    }
+
+    @Test func everyPatternCompiles() {
+        var count = 0
+        for spec in ComponentRegistry.builtin.specs {
+            for pattern in Self.patterns(in: spec.configSchema) {
+                count += 1
+                #expect((try? Regex(pattern)) != nil, "\(spec.name): '\(pattern)'")
+            }
+        }
+        #expect(count > 0)
+    }
+}

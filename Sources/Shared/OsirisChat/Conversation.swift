@@ -242,7 +242,7 @@ public func chatSecretMasker(connections: ConnectionsFile?, environment: [String
             let secret = SecretNames.contains(field.name)
             var rest = Substring(value)
             // Every ${VAR} of any field is resolved and registered when the field is secret-named.
-            while let start = rest.range(of: "${"), let end = rest[start.upperBound...].firstIndex(of: "}") {
+            while let start = rest.firstRange(of: "${"), let end = rest[start.upperBound...].firstIndex(of: "}") {
                 let name = String(rest[start.upperBound..<end])
                 if secret, let resolved = environment[name] { masker.register(resolved) }
                 rest = rest[rest.index(after: end)...]
