@@ -3,12 +3,11 @@
 #include <sqlite3.h>
 
 /* sqlite3_config is variadic, which Swift cannot call. Every connection of Osiris is used by one
-   thread at a time, so SQLite's own mutexes and memory statistics are pure overhead: switch them
-   off once, before SQLite is first used. */
+   thread at a time, so SQLite's connection mutexes are pure overhead: switch them off once, before
+   SQLite is first used. Memory statistics stay on: without them SQLite ignores its heap limits,
+   which is how sqlite.processor keeps to its memory budget. */
 static inline int osiris_sqlite3_configure(void) {
-    int result = sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
-    if (result != SQLITE_OK) return result;
-    return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    return sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
 }
 
 #ifndef CSQLite3_SHIM_VTAB

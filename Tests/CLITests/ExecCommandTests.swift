@@ -75,18 +75,18 @@ import Testing
         #expect(result.status == 0, "\(result.stderr)\n\(result.stdout)")
         #expect(try read("out/people.csv") == """
             id,name,city,score,note
-            5,Linus,,3.5,007
-            4,Édith,Plzeň,100,😀 emoji
+            5,Linus,,3.50,007
+            4,Édith,Plzeň,100.00,😀 emoji
             3,"Grace ""Amazing"" Hopper",Ostrava,0.25,"line one
             line two"
-            1,Ada,"Prague, CZ",12.5,
+            1,Ada,"Prague, CZ",12.50,
 
             """)
         #expect(try read("out/people.jsonl") == """
-            {"id":5,"name":"Linus","city":null,"score":3.5,"note":"007"}
-            {"id":4,"name":"Édith","city":"Plzeň","score":100,"note":"😀 emoji"}
+            {"id":5,"name":"Linus","city":null,"score":3.50,"note":"007"}
+            {"id":4,"name":"Édith","city":"Plzeň","score":100.00,"note":"😀 emoji"}
             {"id":3,"name":"Grace \\"Amazing\\" Hopper","city":"Ostrava","score":0.25,"note":"line one\\nline two"}
-            {"id":1,"name":"Ada","city":"Prague, CZ","score":12.5,"note":null}
+            {"id":1,"name":"Ada","city":"Prague, CZ","score":12.50,"note":null}
 
             """)
         // The SQLite target holds the typed rows, NULL and empty string kept apart.

@@ -91,8 +91,8 @@ import Testing
             #expect(chat.stderr == """
                 osiris-chat: preview: 'write-products' would receive:
                   id,name,category,price
-                  1,Deluxe Lamp,home,171.5
-                  2,Compact Backpack,outdoor,90.5
+                  1,Deluxe Lamp,home,171.50
+                  2,Compact Backpack,outdoor,90.50
 
                 """)
             #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("mirror.db").path))
@@ -131,7 +131,7 @@ import Testing
             let (shown, status) = try inTerminal(
                 previewCommand("copy products to csv"), in: folder, answers: "q\n", after: "[a/e/q]")
             #expect(status == 1, "\(shown)")
-            #expect(shown.contains("'write-products' would receive:\r\n  id,name,category,price\r\n  1,Deluxe Lamp,home,171.5\r\n"))
+            #expect(shown.contains("'write-products' would receive:\r\n  id,name,category,price\r\n  1,Deluxe Lamp,home,171.50\r\n"))
             #expect(try String(contentsOf: folder.appendingPathComponent("p.oml"), encoding: .utf8) == "")
         }
     }

@@ -103,6 +103,23 @@ import Testing
         #expect(SQLiteProcessor.tableName(for: "9 lives.v2") == "df_9_lives_v2")
     }
 
+    @Test func processorSettingsBoundTheSorterAndHonourTheBudget() throws {
+        let database = try SQLiteDatabase(path: "", create: true)
+        try database.execute(SQLiteProcessor.settings(memoryBudget: 48 << 20))
+        func value(_ pragma: String) throws -> String {
+            let statement = try database.prepare("PRAGMA \(pragma)")
+            #expect(try statement.step())
+            return statement.text(0)
+        }
+        #expect(try value("cache_size") == "-2048")
+        #expect(try value("temp_store") == "1")
+        #expect(try value("journal_mode") == "off")
+        #expect(try value("soft_heap_limit") == "\(48 << 20)")
+        // SQLite caps the sorter's threads at what it was built with (8 for Debian's library).
+        #expect(try value("threads") == "\(SQLiteProcessor.sorterThreads)")
+        #expect((1...4).contains(SQLiteProcessor.sorterThreads))
+    }
+
     @Test func badQueryIsARunErrorNamingTheStep() {
         do {
             try SQLiteProcessor().process(

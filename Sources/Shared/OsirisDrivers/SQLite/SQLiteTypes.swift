@@ -8,7 +8,7 @@ import OsirisData
 /// | bool | BOOLEAN | integer 0/1 |
 /// | int64 | INTEGER | integer |
 /// | float64 | REAL | real |
-/// | decimal | NUMERIC | real or integer (SQLite has no exact decimal) |
+/// | decimal(p,s) | NUMERIC(p,s), or NUMERIC without a known precision and scale | real or integer (SQLite has no exact decimal); read back with the declared scale |
 /// | text, json, uuid | TEXT, JSON, UUID | text |
 /// | date, time, timestamp, timestamptz | DATE, TIME, TIMESTAMP, TIMESTAMPTZ | ISO 8601 text |
 /// | bytes | BLOB | blob |
@@ -31,11 +31,40 @@ enum SQLiteTypes {
         }
     }
 
+    /// The declared column type for a field: a decimal with a known precision and scale declares
+    /// them (`NUMERIC(10,2)`), so the scale comes back when the column is read (SQLite stores `64.00`
+    /// as the integer 64 whatever the declared type says).
+    static func declaredType(_ field: Field) -> String {
+        if field.type == .decimal, let precision = field.precision, let scale = field.scale, precision > 0, (0...precision).contains(scale) {
+            return "NUMERIC(\(precision),\(scale))"
+        }
+        return declaredType(field.type)
+    }
+
     /// The column definitions of a table for `schema`: quoted names and declared types (a table
     /// needs at least one column, so an empty schema gets a placeholder).
     static func columnDefinitions(_ schema: Schema) -> String {
-        let columns = schema.fields.map { "\(SQLiteDatabase.quote($0.name)) \(declaredType($0.type))" }
+        let columns = schema.fields.map { "\(SQLiteDatabase.quote($0.name)) \(declaredType($0))" }
         return columns.isEmpty ? "\"_\" TEXT" : columns.joined(separator: ", ")
+    }
+
+    /// The field of a declared column type: its logical type and, for `NUMERIC(p,s)` and
+    /// `DECIMAL(p,s)` (`DECIMAL(p)` has scale 0), the precision and scale; nil as `logicalType`.
+    static func field(named name: String, declared: String?) -> Field? {
+        guard let type = logicalType(declared: declared) else { return nil }
+        var field = Field(name: name, type: type)
+        if type == .decimal, let declared, let open = declared.firstIndex(of: "("), let close = declared.lastIndex(of: ")"), open < close {
+            let numbers = declared[declared.index(after: open)..<close].split(separator: ",", omittingEmptySubsequences: false)
+                .map { Int(String($0.filter { $0 != " " })) }
+            if numbers.count <= 2, let precision = numbers[0], precision > 0 {
+                let scale = numbers.count == 2 ? numbers[1] : 0
+                if let scale, (0...precision).contains(scale) {
+                    field.precision = precision
+                    field.scale = scale
+                }
+            }
+        }
+        return field
     }
 
     /// The logical type of a declared column type, following SQLite's affinity rules with the
@@ -58,9 +87,12 @@ enum SQLiteTypes {
         return nil
     }
 
-    /// The schema of a statement's result: declared types where SQLite knows them, otherwise the
-    /// type of the first row's values (text until a row says otherwise; builders widen as needed).
-    static func schema(of statement: SQLiteStatement, firstRow: Bool) -> Schema {
+    /// The schema of a statement's result: declared types where SQLite knows them (a column read
+    /// straight from a table, with a decimal's precision and scale), else the field `typed` gives for
+    /// the column's index (an expression whose type the caller knows, such as the SUM of a decimal
+    /// column), else the type of the first row's values (text until a row says otherwise; builders
+    /// widen as needed).
+    static func schema(of statement: SQLiteStatement, firstRow: Bool, typed: [Int: Field] = [:]) -> Schema {
         var fields: [Field] = []
         var seen: [String: Int] = [:]
         for index in 0..<statement.columnCount {
@@ -71,8 +103,17 @@ enum SQLiteTypes {
             } else {
                 seen[name] = 1
             }
-            var type = logicalType(declared: statement.declaredType(index))
-            if type == nil, firstRow {
+            if let field = field(named: name, declared: statement.declaredType(index)) {
+                fields.append(field)
+                continue
+            }
+            if var field = typed[index] {
+                field.name = name
+                fields.append(field)
+                continue
+            }
+            var type = LogicalType.text
+            if firstRow {
                 switch sqlite3_column_type(statement.statement, Int32(index)) {
                 case SQLITE_INTEGER: type = .int64
                 case SQLITE_FLOAT: type = .float64
@@ -80,7 +121,7 @@ enum SQLiteTypes {
                 default: type = .text
                 }
             }
-            fields.append(Field(name: name, type: type ?? .text))
+            fields.append(Field(name: name, type: type))
         }
         return Schema(fields)
     }
@@ -94,10 +135,12 @@ enum SQLiteTypes {
     /// break the stream's schema, so it fails the step instead, naming the column and the fix.
     static func stream(
         _ statement: SQLiteStatement, hasRow: Bool, batchSize: Int, context: StepContext, output: any BatchSink,
-        counted: (RecordBatch, Int) -> Void
+        typed: [Int: Field] = [:], counted: (RecordBatch, Int) -> Void
     ) throws(StepError) {
         var hasRow = hasRow
-        var schema = Self.schema(of: statement, firstRow: hasRow)
+        var schema = Self.schema(of: statement, firstRow: hasRow, typed: typed)
+        // The scale of each decimal column that has one (-1 elsewhere): its values are written with it.
+        let scales = schema.fields.map { $0.type == .decimal ? $0.scale ?? -1 : -1 }
         var declared = false
         var builder = BatchBuilder(schema: schema, capacity: batchSize)
         var bytes = 0
@@ -124,7 +167,7 @@ enum SQLiteTypes {
             try output.send(batch)
         }
         while hasRow {
-            bytes += appendRow(of: statement, to: &builder)
+            bytes += appendRow(of: statement, to: &builder, scales: scales)
             if builder.count == batchSize { try emit() }
             hasRow = try statement.step()
         }
@@ -133,8 +176,9 @@ enum SQLiteTypes {
     }
 
     /// Appends the current row's values to a batch, converting SQLite's storage classes to the
-    /// column types (widening a column when a value does not fit).
-    static func appendRow(of statement: SQLiteStatement, to builder: inout BatchBuilder) -> Int {
+    /// column types (widening a column when a value does not fit). A number in a decimal column
+    /// with a scale (`scales[index] >= 0`) is written with that many digits after the point.
+    static func appendRow(of statement: SQLiteStatement, to builder: inout BatchBuilder, scales: [Int]) -> Int {
         var bytes = 0
         let handle = statement.statement
         for index in 0..<builder.columns.count {
@@ -148,7 +192,7 @@ enum SQLiteTypes {
                 case .bool: builder.columns[index].append(value != 0)
                 case .int64: builder.columns[index].append(value)
                 case .float64: builder.columns[index].append(Double(value))
-                case .decimal: appendDigits(of: value, to: &builder.columns[index])
+                case .decimal: appendDigits(of: value, scale: scales[index], to: &builder.columns[index])
                 default: appendText(handle, column, &builder.columns[index])
                 }
                 bytes += 8
@@ -157,6 +201,8 @@ enum SQLiteTypes {
                 switch builder.columns[index].type {
                 case .float64: builder.columns[index].append(value)
                 case .int64: builder.columns[index].append(Value.float64(value))
+                case .decimal where scales[index] >= 0 && appendScaled(value, scale: scales[index], to: &builder.columns[index]):
+                    break
                 case .decimal where !appendShortest(value, to: &builder.columns[index]):
                     appendText(handle, column, &builder.columns[index])
                 case .decimal: break
@@ -179,11 +225,20 @@ enum SQLiteTypes {
         return bytes
     }
 
-    /// An integer's decimal digits, without going through SQLite's text conversion.
-    private static func appendDigits(of value: Int64, to builder: inout ColumnBuilder) {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buffer in
+    /// An integer's decimal digits, without going through SQLite's text conversion, with `scale`
+    /// zeros after a point when the column has a scale above 0 (`64` as `64.00`).
+    private static func appendDigits(of value: Int64, scale: Int, to builder: inout ColumnBuilder) {
+        let zeros = max(scale, 0)
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 21 + zeros) { buffer in
+            let end = buffer.count
+            var index = end
+            if zeros > 0 {
+                index -= zeros
+                buffer.baseAddress!.advanced(by: index).initialize(repeating: UInt8(ascii: "0"), count: zeros)
+                index -= 1
+                buffer[index] = UInt8(ascii: ".")
+            }
             var magnitude = value.magnitude
-            var index = 20
             repeat {
                 index -= 1
                 buffer[index] = UInt8(ascii: "0") + UInt8(magnitude % 10)
@@ -193,8 +248,47 @@ enum SQLiteTypes {
                 index -= 1
                 buffer[index] = UInt8(ascii: "-")
             }
-            builder.appendBytes(UnsafeRawBufferPointer(start: buffer.baseAddress! + index, count: 20 - index))
+            builder.appendBytes(UnsafeRawBufferPointer(start: buffer.baseAddress! + index, count: end - index))
         }
+    }
+
+    /// Powers of ten that doubles hold exactly.
+    private static let powersOfTen: [Double] = (0...22).map { exponent in
+        var value = 1.0
+        for _ in 0..<exponent { value *= 10 }
+        return value
+    }
+
+    /// A real rounded to `scale` digits after the point (`650.05`, `0.30` for the sum 0.1 + 0.2), when
+    /// the scaled value has at most 15 digits, so the double holds the decimal closely enough for the
+    /// rounding to be exact; false when it does not and the caller falls back to the shortest form.
+    private static func appendScaled(_ value: Double, scale: Int, to builder: inout ColumnBuilder) -> Bool {
+        guard scale < powersOfTen.count else { return false }
+        let scaled = (value * powersOfTen[scale]).rounded(.toNearestOrAwayFromZero)
+        guard scaled.magnitude < 1e15 else { return false }
+        let units = Int64(scaled)
+        let digits = max(scale + 1, 1)
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 40) { buffer in
+            var magnitude = units.magnitude
+            var index = buffer.count
+            var written = 0
+            repeat {
+                if written == scale, scale > 0 {
+                    index -= 1
+                    buffer[index] = UInt8(ascii: ".")
+                }
+                index -= 1
+                buffer[index] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+                written += 1
+            } while magnitude > 0 || written < digits
+            if units < 0 {
+                index -= 1
+                buffer[index] = UInt8(ascii: "-")
+            }
+            builder.appendBytes(UnsafeRawBufferPointer(start: buffer.baseAddress! + index, count: buffer.count - index))
+        }
+        return true
     }
 
     /// A real's text as SQLite would give it (15 significant digits), taken from Swift's shortest
