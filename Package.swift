@@ -86,6 +86,9 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
+        // A loopback HTTP server for the fakes of remote services (model endpoints, E2B).
+        .target(name: "LoopbackHTTP", path: "Tests/LoopbackHTTP"),
+
         // Tests mirror the libraries; CLITests runs the built tools against golden cases.
         .testTarget(name: "OsirisCoreTests", dependencies: ["OsirisCore"]),
         .testTarget(name: "OsirisYAMLTests", dependencies: ["OsirisYAML", "OsirisCore"]),
@@ -98,9 +101,9 @@ let package = Package(
         .testTarget(
             name: "OsirisDiscoveryTests", dependencies: ["OsirisDiscovery", "OsirisDrivers", "OsirisCore", "OML"], exclude: ["Goldens"]),
         .testTarget(
-            name: "OsirisChatTests", dependencies: ["OsirisChat", "OsirisHTTP", "OML", "OMLLint", "OsirisCore", "osiris-chat"],
+            name: "OsirisChatTests", dependencies: ["OsirisChat", "OsirisHTTP", "LoopbackHTTP", "OML", "OMLLint", "OsirisCore", "osiris-chat"],
             exclude: ["Fixtures"]),
-        .testTarget(name: "CLITests", dependencies: ["oml-lint", "oml-compile", "osiris-exec", "osiris-discover", "osiris-chat"]),
+        .testTarget(name: "CLITests", dependencies: ["LoopbackHTTP", "oml-lint", "oml-compile", "osiris-exec", "osiris-discover", "osiris-chat"]),
     ],
     swiftLanguageModes: [.v6]
 )

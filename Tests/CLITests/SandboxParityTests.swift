@@ -29,13 +29,14 @@ import Testing
 
     /// The ways a run is carried out: arguments, extra environment, and the isolation run_start says.
     enum Mode: String, CaseIterable {
-        case local, localSandbox, plainChild, command
+        case local, localSandbox, plainChild, command, e2b
 
         var arguments: [String] {
             switch self {
             case .local: []
             case .localSandbox, .plainChild: ["--sandbox"]
             case .command: ["--sandbox", #"sh -c "exec osiris-exec --worker""#]
+            case .e2b: ["--sandbox", "e2b"]
             }
         }
 
@@ -53,6 +54,7 @@ import Testing
             case .localSandbox: SandboxParityTests.bubblewrapWorks ? "bwrap" : "none"
             case .plainChild: "none"
             case .command: "external"
+            case .e2b: "e2b"
             }
         }
     }
@@ -96,14 +98,14 @@ import Testing
         """
 
     /// Runs the compiled pipeline in `mode` from a clean `out/`; returns the run, its events and the files written.
-    func runPipeline(_ mode: Mode) throws -> (ToolHarness.Run, [[String: Any]], [String: Data]) {
+    func runPipeline(_ mode: Mode, e2b: FakeE2B? = nil) throws -> (ToolHarness.Run, [[String: Any]], [String: Data]) {
         let out = folder.appendingPathComponent("out")
         for name in try FileManager.default.contentsOfDirectory(atPath: out.path) {
             try FileManager.default.removeItem(at: out.appendingPathComponent(name))
         }
         let run = try ToolHarness.run(
             "osiris-exec", ["p.manifest.json", "--run-dir", "runs", "--jobs", "1"] + mode.arguments, in: folder,
-            environment: ["SHOP_PASSWORD": Self.password, "PATH": mode.path])
+            environment: ["SHOP_PASSWORD": Self.password, "PATH": mode.path].merging(mode == .e2b ? e2b?.environment ?? [:] : [:]) { $1 })
         let events = try ToolHarness.jsonLines(run.stdout)
         var files: [String: Data] = [:]
         for name in ["report.csv", "report.jsonl"] {
@@ -147,8 +149,10 @@ import Testing
         #expect(localEvents.first?["isolation"] == nil)
         #expect(String(decoding: localFiles["copy.db rows"]!, as: UTF8.self).hasPrefix("1|Ada|Prague, CZ|12.5|\n"))
 
+        let e2b = try FakeE2B()
+        defer { e2b.stop() }
         for mode in Mode.allCases where mode != .local {
-            let (run, events, files) = try runPipeline(mode)
+            let (run, events, files) = try runPipeline(mode, e2b: e2b)
             #expect(run.status == 0, "\(mode): \(run.stderr)")
             #expect(run.stderr.isEmpty, "\(mode): \(run.stderr)")
             #expect(events.first?["adapter"] as? String == "sandbox", "\(mode)")
@@ -177,6 +181,29 @@ import Testing
             }
             for (name, data) in files { #expect(!String(decoding: data, as: UTF8.self).contains(Self.password), "\(mode): \(name)") }
         }
+
+        // Through E2B: the sandbox is deleted at the end, and the password crossed only inside
+        // `prepare` (the one SendInput that carries it), never in a header, a URL or another body.
+        #expect(e2b.liveSandboxes.isEmpty)
+        #expect(e2b.workerPIDs.isEmpty)
+        let requests = e2b.requests
+        #expect(requests.first?.method == "POST" && requests.first?.target == "/sandboxes")
+        #expect(requests.last?.method == "DELETE")
+        #expect(requests.filter { $0.target.hasPrefix("/process.Process/Start") }.count == 1)
+        var carriers: [String] = []
+        for request in requests {
+            #expect(!request.target.contains(Self.password) && !request.headers.values.contains { $0.contains(Self.password) })
+            var text = String(decoding: request.body, as: UTF8.self)
+            if request.target == "/process.Process/SendInput",
+               let body = try? JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any],
+               let input = (body["input"] as? [String: Any])?["stdin"] as? String, let data = Data(base64Encoded: input) {
+                text = String(decoding: data, as: UTF8.self)
+            }
+            for line in text.split(separator: "\n") where line.contains(Self.password) {
+                carriers.append((try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["method"] as? String ?? "?")
+            }
+        }
+        #expect(carriers == ["prepare"])
     }
 
     @Test func absolutePathsWorkInTheLocalSandbox() throws {

@@ -33,6 +33,11 @@ public struct SandboxOptions: Sendable {
     /// The host's environment: a transport command gets only its non-secret basics.
     public var environment: [String: String] = [:]
 
+    /// With `command` nil, run the worker in an E2B sandbox rather than locally (`--sandbox e2b`).
+    public var e2b: E2BSettings?
+    /// Receives what a remote worker writes to its standard error (a local child writes to the host's).
+    public var onWorkerStandardError: (@Sendable ([UInt8]) -> Void)?
+
     /// How long the worker has to answer `hello` before the transport is killed.
     package var startTimeoutMilliseconds = 30_000
 
@@ -242,7 +247,13 @@ public final class SandboxRunner: Sendable {
 
     private func startWorker(
         connections: [String: PreparedConnection]
-    ) throws(SandboxError) -> (WorkerProcess, String, SharedFolder?) {
+    ) throws(SandboxError) -> (any WorkerTransport, String, SharedFolder?) {
+        if let e2b = sandbox.e2b {
+            guard let executable = currentExecutable() else { throw SandboxError("cannot find this program's executable (/proc/self/exe)", .software) }
+            let worker = try E2BWorker.start(
+                settings: e2b, executable: executable, libraries: mappedLibraries(), onStandardError: sandbox.onWorkerStandardError)
+            return (worker, "e2b", nil)
+        }
         if let command = sandbox.command {
             var environment: [String: String] = [:]
             for name in SandboxOptions.forwardedVariables { environment[name] = sandbox.environment[name] }
@@ -486,7 +497,7 @@ public final class SandboxRunner: Sendable {
         private let reader: TrackedMutex<LineReader>
         private let nextID = TrackedMutex(1)
 
-        init(process: WorkerProcess) {
+        init(process: any WorkerTransport) {
             output = TrackedMutex(FileDescriptorOutput(descriptor: process.requests))
             reader = TrackedMutex(LineReader(descriptor: process.messages))
         }

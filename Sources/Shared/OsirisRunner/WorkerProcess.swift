@@ -6,10 +6,26 @@ import Glibc
 import Musl
 #endif
 
+/// How the host reaches a worker: a descriptor to write requests to and one to read messages from,
+/// whatever carries them (a child's pipes, an E2B sandbox's process stream).
+protocol WorkerTransport: Sendable {
+    /// The host writes requests here.
+    var requests: Int32 { get }
+    /// The host reads messages here.
+    var messages: Int32 { get }
+    /// Closes the worker's input (a worker ends when it sees the end of it).
+    func closeRequests()
+    /// Ends the worker at once, whatever it is doing.
+    func kill()
+    /// Waits for the worker to end; returns its wait status.
+    @discardableResult
+    func wait() -> Int32
+}
+
 /// A transport's process: a child whose standard input and output carry the worker protocol. It
 /// runs in a process group of its own, so a Ctrl-C on the terminal reaches only the host, which
 /// sends `cancel`; its standard error is the host's.
-final class WorkerProcess: Sendable {
+final class WorkerProcess: WorkerTransport {
     /// The child's process id (also its process group).
     let pid: pid_t
     /// The host writes requests here (the child's standard input).
@@ -170,15 +186,7 @@ enum Bubblewrap {
 
     /// The folders of the shared libraries this process has mapped, outside /usr.
     static func mappedLibraryFolders() -> [String] {
-        guard let maps = try? InputFile.read("/proc/self/maps") else { return [] }
-        var folders: Set<String> = []
-        for line in String(decoding: maps, as: UTF8.self).split(separator: "\n") {
-            guard let slash = line.firstIndex(of: "/") else { continue }
-            let path = String(line[slash...])
-            guard path.contains(".so"), !path.hasPrefix("/usr/") else { continue }
-            folders.insert(FileSystem.directory(of: path))
-        }
-        return folders.sorted()
+        Set(mappedLibraries().filter { !$0.hasPrefix("/usr/") }.map(FileSystem.directory(of:))).sorted()
     }
 }
 
