@@ -102,7 +102,7 @@ import Testing
     // The tools ignore SIGPIPE (a dead worker's pipe must give EPIPE, not end the host); so does this test process.
     init() { signal(SIGPIPE, SIG_IGN) }
 
-    func runner(_ command: String, timeout: Int, folder: TemporaryFolder) -> SandboxRunner {
+    func runner(_ command: String, timeout: Int, idle: Int = 60_000, folder: TemporaryFolder) -> SandboxRunner {
         let manifest = Manifest(
             name: "t", omlVersion: "0.1.0", profile: "default", description: nil, metadata: [:], params: [:],
             steps: [testStep("read", "filesystem.csv_extractor", .extract)], order: [["read"]],
@@ -113,6 +113,7 @@ import Testing
         var sandbox = SandboxOptions(command: command)
         sandbox.environment = ["PATH": "/usr/bin:/bin"]
         sandbox.startTimeoutMilliseconds = timeout
+        sandbox.idleTimeoutMilliseconds = idle
         return SandboxRunner(manifest: manifest, options: options, sandbox: sandbox, cancellation: CancellationToken(), masker: masker)
     }
 
@@ -141,5 +142,34 @@ import Testing
             (error as? SandboxError)?.description
                 == "cannot start the sandbox worker: the worker sent something that is not the worker protocol: a message does not decode as JSON: 1:1: unexpected character 'h'"
         }
+    }
+
+    static let helloWithHeartbeat = #"{"id":1,"jsonrpc":"2.0","result":{"capabilities":["heartbeat"],"protocol":1}}"#
+
+    @Test func aWorkerThatFallsSilentBeforeTheRunIsKilled() throws {
+        let folder = TemporaryFolder()
+        let started = Date()
+        #expect {
+            _ = try runner("read l; echo '\(Self.helloWithHeartbeat)'; sleep 30", timeout: 10_000, idle: 300, folder: folder).run()
+        } throws: { error in
+            let error = error as? SandboxError
+            return error?.exitStatus == .unavailable
+                && error?.description == "cannot start the sandbox worker: the worker stopped answering: no message in 300 ms"
+        }
+        #expect(Date().timeIntervalSince(started) < 5)
+    }
+
+    @Test func aWorkerThatFallsSilentDuringTheRunFailsIt() throws {
+        let folder = TemporaryFolder()
+        let started = Date()
+        let script = "read l; echo '\(Self.helloWithHeartbeat)'; read l; echo '{\"id\":2,\"jsonrpc\":\"2.0\",\"result\":{}}'; read l; sleep 30"
+        let outcome = try runner(script, timeout: 10_000, idle: 300, folder: folder).run()
+        #expect(Date().timeIntervalSince(started) < 5)
+        #expect(outcome.status == "failed")
+        #expect(outcome.exitStatus == .unavailable)
+        #expect(outcome.failedSteps.map(\.message) == ["the worker stopped answering: no message in 300 ms"])
+        let events = try String(contentsOfFile: outcome.directory + "/events.jsonl", encoding: .utf8)
+        #expect(events.split(separator: "\n").count == 1)
+        #expect(events.contains(#""event":"run_end""#) && events.contains(#""exit_code":69"#) && events.contains(#""status":"failed""#))
     }
 }

@@ -163,6 +163,8 @@ final class E2BWorker: WorkerTransport {
         let worker = E2BWorker(
             settings: settings, sandboxID: sandboxID, envdURL: envdURL, envdHeaders: envdHeaders, onStandardError: onStandardError,
             pipes: (requestPipe, messagePipe))
+        // Renewed from now on: the uploads alone may outlast a short lifetime.
+        startThread { [worker] in worker.renew() }
         do throws(SandboxError) {
             try worker.launch(executable: executable, libraries: libraries)
         } catch {
@@ -193,7 +195,6 @@ final class E2BWorker: WorkerTransport {
         ])
         startThread { [self] in stream(body: Self.envelope(Array(body.dropLast()))) }
         startThread { [self] in pump() }
-        startThread { [self] in renew() }
         let outcome = changes.wait(deadline: MonotonicClock.milliseconds() + settings.timeouts.totalMilliseconds) {
             state.withLock { state -> Result<Int, SandboxError>? in
                 if let failure = state.startFailure { return .failure(failure) }

@@ -40,6 +40,10 @@ public struct SandboxOptions: Sendable {
 
     /// How long the worker has to answer `hello` before the transport is killed.
     package var startTimeoutMilliseconds = 30_000
+    /// How often a worker is asked to send `heartbeat` while it lives.
+    package var heartbeatMilliseconds = 10_000
+    /// How long a worker that sends heartbeats may stay silent before the transport is killed.
+    package var idleTimeoutMilliseconds = 60_000
 
     /// Options for `command`.
     public init(command: String?) { self.command = command }
@@ -131,10 +135,14 @@ public final class SandboxRunner: Sendable {
             answered.store(true, ordering: .releasing)
             helloSignal.notify()
         }
+        // A worker that stops answering after hello (a remote host gone silent, a hung transport)
+        // is killed once it misses its heartbeats; `silent` says so in the error.
+        let silent = SilenceWatch()
+        defer { silent.finish() }
         do throws(SandboxError) {
             let hello: JSONValue
             do throws(SandboxError) {
-                hello = try channel.call("hello", ["protocol": .int(WorkerProtocol.version)])
+                hello = try channel.call("hello", ["protocol": .int(WorkerProtocol.version), "heartbeat_ms": .int(sandbox.heartbeatMilliseconds)])
             } catch {
                 if timedOut.load(ordering: .acquiring) {
                     let limit = timeout % 1000 == 0 ? "\(timeout / 1000) s" : "\(timeout) ms"
@@ -147,6 +155,7 @@ public final class SandboxRunner: Sendable {
             guard hello["protocol"]?.intValue == WorkerProtocol.version else {
                 throw SandboxError("the worker speaks protocol \(hello["protocol"].map(JSONWriter.canonicalString) ?? "none"), not \(WorkerProtocol.version)")
             }
+            if hello["capabilities"]?.arrayValue?.contains(.string("heartbeat")) == true { watchSilence(channel: channel, process: process, silent: silent) }
             // A worker on this machine reads the inputs where they are (bound read-only under
             // bubblewrap); SQLite targets, which it changes, are always its own copies.
             let targets = Set(databaseTargets().map(\.path))
@@ -166,7 +175,8 @@ public final class SandboxRunner: Sendable {
         } catch {
             // Whatever the transport is doing, it is not serving this run.
             process.kill()
-            throw SandboxError("cannot start the sandbox worker: \(masker.mask(error.description))", error.exitStatus)
+            let reason = silent.expired ? silent.reason(sandbox.idleTimeoutMilliseconds) : masker.mask(error.description)
+            throw SandboxError("cannot start the sandbox worker: \(reason)", error.exitStatus)
         }
 
         let directory: RunDirectory
@@ -207,14 +217,15 @@ public final class SandboxRunner: Sendable {
             breakage = masker.mask(error.description)
         }
 
-        if outcome != nil {
+        if outcome != nil, !silent.expired {
             do {
                 try bringBack(channel: channel, directory: directory, shared: shared)
             } catch {
                 breakage = masker.mask(error.description)
             }
         }
-        if let breakage {
+        if var breakage {
+            if silent.expired { breakage = silent.reason(sandbox.idleTimeoutMilliseconds) }
             process.kill()
             directory.log("the sandbox worker failed: \(breakage)")
             let (lastSeq, ended) = seen.withLock { ($0.lastSeq, $0.ended) }
@@ -236,6 +247,46 @@ public final class SandboxRunner: Sendable {
             runID: directory.runID, directory: directory.path, status: outcome!.status, exitStatus: outcome!.exit, failedSteps: outcome!.failed)
     }
 
+    // MARK: Silence
+
+    /// Whether the host gave up on a silent worker, and the thread that watches for it.
+    private final class SilenceWatch: Sendable {
+        private let state = Atomic(0)
+        let signal = ChangeSignal()
+
+        /// The worker missed its heartbeats and was killed.
+        var expired: Bool { state.load(ordering: .acquiring) == 2 }
+        /// The run is over: the watch ends.
+        var finished: Bool { state.load(ordering: .acquiring) == 1 }
+
+        func expire() { _ = state.compareExchange(expected: 0, desired: 2, ordering: .acquiringAndReleasing) }
+
+        func finish() {
+            _ = state.compareExchange(expected: 0, desired: 1, ordering: .acquiringAndReleasing)
+            signal.notify()
+        }
+
+        func reason(_ timeout: Int) -> String {
+            "the worker stopped answering: no message in \(timeout % 1000 == 0 ? "\(timeout / 1000) s" : "\(timeout) ms")"
+        }
+    }
+
+    /// Kills the transport when no message has come from the worker for the idle timeout.
+    private func watchSilence(channel: Channel, process: any WorkerTransport, silent: SilenceWatch) {
+        let timeout = sandbox.idleTimeoutMilliseconds
+        startThread {
+            while true {
+                let deadline = channel.lastHeard + timeout
+                if silent.signal.wait(deadline: deadline, until: { silent.finished ? true : nil }) != nil { return }
+                if MonotonicClock.milliseconds() >= channel.lastHeard + timeout {
+                    silent.expire()
+                    process.kill()
+                    return
+                }
+            }
+        }
+    }
+
     // MARK: Starting the worker
 
     /// A folder the host and a worker on this machine share: the worker's TMPDIR, as the host sees
@@ -250,9 +301,13 @@ public final class SandboxRunner: Sendable {
     ) throws(SandboxError) -> (any WorkerTransport, String, SharedFolder?) {
         if let e2b = sandbox.e2b {
             guard let executable = currentExecutable() else { throw SandboxError("cannot find this program's executable (/proc/self/exe)", .software) }
-            let worker = try E2BWorker.start(
-                settings: e2b, executable: executable, libraries: mappedLibraries(), onStandardError: sandbox.onWorkerStandardError)
-            return (worker, "e2b", nil)
+            do throws(SandboxError) {
+                let worker = try E2BWorker.start(
+                    settings: e2b, executable: executable, libraries: mappedLibraries(), onStandardError: sandbox.onWorkerStandardError)
+                return (worker, "e2b", nil)
+            } catch {
+                throw SandboxError("cannot start the sandbox worker: \(masker.mask(error.description))", error.exitStatus)
+            }
         }
         if let command = sandbox.command {
             var environment: [String: String] = [:]
@@ -496,6 +551,10 @@ public final class SandboxRunner: Sendable {
         private let output: TrackedMutex<FileDescriptorOutput?>
         private let reader: TrackedMutex<LineReader>
         private let nextID = TrackedMutex(1)
+        private let heard = Atomic(MonotonicClock.milliseconds())
+
+        /// When the last message (or the last request sent) was, in `MonotonicClock` milliseconds.
+        var lastHeard: Int { heard.load(ordering: .acquiring) }
 
         init(process: any WorkerTransport) {
             output = TrackedMutex(FileDescriptorOutput(descriptor: process.requests))
@@ -530,6 +589,7 @@ public final class SandboxRunner: Sendable {
             output.withLock { output in _ = try? output?.write(line) }
             return try reader.withLock { reader throws(SandboxError) -> JSONValue in
                 while let line = reader.next() {
+                    heard.store(MonotonicClock.milliseconds(), ordering: .releasing)
                     guard !line.isEmpty else { continue }
                     let message: WorkerMessage
                     do throws(WorkerError) {

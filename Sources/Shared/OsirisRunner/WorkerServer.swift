@@ -1,6 +1,7 @@
 import OML
 import OsirisCore
 import OsirisDrivers
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -41,6 +42,9 @@ public final class WorkerServer: Sendable {
     private let cancellation = CancellationToken()
     private let state = TrackedMutex(State())
     private let changes = ChangeSignal()
+    /// Set once the worker ends: the heartbeat stops.
+    private let ended = Atomic(false)
+    private let heartbeating = Atomic(false)
 
     /// Hardens the process (no core dumps, not dumpable, SIGTERM when the parent dies), creates the
     /// worker's folder under `$TMPDIR` (else /tmp) and moves into it.
@@ -120,6 +124,21 @@ public final class WorkerServer: Sendable {
             state.openUpload = nil
         }
         FileSystem.remove(folder)
+        ended.store(true, ordering: .releasing)
+        changes.notify()
+    }
+
+    /// Sends a `heartbeat` notification every `interval` milliseconds until the worker ends, so a
+    /// host can tell a long silent step from a worker that stopped answering.
+    private func startHeartbeat(every interval: Int) {
+        guard heartbeating.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return }
+        startThread { [self] in
+            while true {
+                let deadline = MonotonicClock.milliseconds() + interval
+                if changes.wait(deadline: deadline, until: { ended.load(ordering: .acquiring) ? true : nil }) != nil { return }
+                send(.notification("heartbeat"))
+            }
+        }
     }
 
     private func send(_ message: WorkerMessage) {
@@ -136,7 +155,10 @@ public final class WorkerServer: Sendable {
             guard params["protocol"]?.intValue == WorkerProtocol.version else {
                 throw WorkerError(.invalidParams, "this worker speaks protocol \(WorkerProtocol.version), not \(params["protocol"].map(JSONWriter.canonicalString) ?? "none")")
             }
-            return ["protocol": .int(WorkerProtocol.version), "version": .string(version), "capabilities": ["put_file", "read_artifact"]]
+            if let interval = params["heartbeat_ms"]?.intValue, interval > 0 { startHeartbeat(every: max(interval, 50)) }
+            return [
+                "protocol": .int(WorkerProtocol.version), "version": .string(version), "capabilities": ["heartbeat", "put_file", "read_artifact"],
+            ]
         case "put_file":
             try putFile(params)
             return [:]
