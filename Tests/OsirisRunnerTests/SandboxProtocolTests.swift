@@ -173,3 +173,41 @@ import Testing
         #expect(events.contains(#""event":"run_end""#) && events.contains(#""exit_code":69"#) && events.contains(#""status":"failed""#))
     }
 }
+
+/// Which database connections go through a relay under bubblewrap, and how they are rewritten.
+@Suite struct DatabaseRelayPlanTests {
+    func connection(_ family: String, _ fields: [String: JSONValue]) -> ResolvedConnection {
+        ResolvedConnection(reference: "@\(family).x", family: family, fields: fields)
+    }
+
+    @Test func aLoopbackPostgresServerIsRelayedThroughASocketFolder() throws {
+        let plan = try #require(DatabaseRelays.plan(connection("postgres", ["host": "127.0.0.1", "port": 5433, "password": "p"]), index: 1, folder: "/relays"))
+        #expect(plan.socket == "pg-1/.s.PGSQL.5433")
+        #expect(plan.host == "127.0.0.1" && plan.port == 5433)
+        #expect(plan.fields["host"] == .string("/relays/pg-1"))
+        #expect(plan.fields["port"] == .int(5433))
+        #expect(plan.fields["sslmode"] == .string("disable"))
+        #expect(plan.fields["password"] == .string("p"))
+    }
+
+    @Test func aMariaDBServerIsRelayedThroughASocketFile() throws {
+        let plan = try #require(DatabaseRelays.plan(connection("mysql", ["host": "db.internal", "port": "3307"]), index: 2, folder: "/relays"))
+        #expect(plan.socket == "mysql-2.sock")
+        #expect(plan.host == "db.internal" && plan.port == 3307)
+        #expect(plan.fields["host"] == .string("localhost"))
+        #expect(plan.fields["socket"] == .string("/relays/mysql-2.sock"))
+        #expect(plan.fields["port"] == nil)
+    }
+
+    @Test(arguments: [
+        ("postgres", ["host": JSONValue.string("db.example.com")]),
+        ("postgres", ["host": .string("127.0.0.1"), "sslmode": .string("require")]),
+        ("postgres", ["host": .string("/var/run/postgresql")]),
+        ("postgres", ["dsn": .string("postgres://db/x"), "host": .string("db")]),
+        ("mysql", ["host": .string("db"), "ssl_mode": .string("required")]),
+        ("mysql", ["host": .string("localhost")]),
+    ])
+    func connectionsARelayWouldWeakenOrCannotCarryKeepTheNetwork(family: String, fields: [String: JSONValue]) {
+        #expect(DatabaseRelays.plan(connection(family, fields), index: 1, folder: "/relays") == nil)
+    }
+}

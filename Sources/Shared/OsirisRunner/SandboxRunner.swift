@@ -100,8 +100,9 @@ public final class SandboxRunner: Sendable {
         }
 
         let inputPaths = inputs()
-        let (process, isolation, shared) = try startWorker(connections: prepared)
+        let (process, isolation, shared, relays) = try startWorker(connections: &prepared)
         defer { if let shared { FileSystem.remove(shared.host) } }
+        defer { relays?.close() }
         let channel = Channel(process: process)
         let watchdog = cancellation.onCancel { [cancellation] in
             channel.notify("cancel", ["exit_code": .int(Int(cancellation.exitStatus.rawValue))])
@@ -187,6 +188,11 @@ public final class SandboxRunner: Sendable {
             throw SandboxError(error.message, error.exitStatus)
         }
         directory.log("run \(directory.runID) of '\(manifest.name)' runs in a sandbox worker (isolation: \(isolation))")
+        if let relays, relays.count > 0 || relays.hostNetwork {
+            directory.log(relays.hostNetwork
+                ? "a database connection cannot go through a relay (TLS, a socket or a DSN of its own): the worker keeps the host's network"
+                : "database steps reach their servers through \(relays.count) relay\(relays.count == 1 ? "" : "s") on Unix sockets; the worker has no network")
+        }
         let eventsDescriptor = open(directory.eventsPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard eventsDescriptor >= 0 else { throw SandboxError("cannot create '\(directory.eventsPath)': \(systemMessage(errno))", .cannotCreate) }
         defer { close(eventsDescriptor) }
@@ -297,14 +303,14 @@ public final class SandboxRunner: Sendable {
     }
 
     private func startWorker(
-        connections: [String: PreparedConnection]
-    ) throws(SandboxError) -> (any WorkerTransport, String, SharedFolder?) {
+        connections: inout [String: PreparedConnection]
+    ) throws(SandboxError) -> (any WorkerTransport, String, SharedFolder?, RelaySet?) {
         if let e2b = sandbox.e2b {
             guard let executable = currentExecutable() else { throw SandboxError("cannot find this program's executable (/proc/self/exe)", .software) }
             do throws(SandboxError) {
                 let worker = try E2BWorker.start(
                     settings: e2b, executable: executable, libraries: mappedLibraries(), onStandardError: sandbox.onWorkerStandardError)
-                return (worker, "e2b", nil)
+                return (worker, "e2b", nil, nil)
             } catch {
                 throw SandboxError("cannot start the sandbox worker: \(masker.mask(error.description))", error.exitStatus)
             }
@@ -312,7 +318,7 @@ public final class SandboxRunner: Sendable {
         if let command = sandbox.command {
             var environment: [String: String] = [:]
             for name in SandboxOptions.forwardedVariables { environment[name] = sandbox.environment[name] }
-            return (try WorkerProcess.spawn(["/bin/sh", "-c", command], environment: environment), "external", nil)
+            return (try WorkerProcess.spawn(["/bin/sh", "-c", command], environment: environment), "external", nil, nil)
         }
         guard let executable = currentExecutable() else { throw SandboxError("cannot find this program's executable (/proc/self/exe)", .software) }
         // Beside the run directories, so the files the writers produce are renamed into place
@@ -326,24 +332,91 @@ public final class SandboxRunner: Sendable {
         }
         do throws(SandboxError) {
             if let bwrap = Bubblewrap.usable(environment: sandbox.environment) {
-                // Database drivers reach their servers over the network; relays on Unix sockets are
-                // not built yet, so a manifest with a database step keeps the host's network.
-                let network = connections.values.contains { connection in
-                    if case .resolved(let resolved) = connection { return resolved.family != "sqlite" && resolved.family != "filesystem" }
-                    return false
+                // The network is loopback only: database steps reach their servers through relays
+                // on Unix sockets; a connection a relay cannot carry (TLS that a Unix socket would
+                // drop, a socket or a DSN of its own) keeps the host's network for the run.
+                let relays = RelaySet()
+                var network = false
+                do throws(SandboxError) {
+                    for (stepID, connection) in connections.sorted(by: { $0.key < $1.key }) {
+                        guard case .resolved(let resolved) = connection, resolved.family != "sqlite", resolved.family != "filesystem" else { continue }
+                        guard let plan = DatabaseRelays.plan(resolved, index: relays.count + 1, folder: DatabaseRelays.workerFolder) else {
+                            network = true
+                            relays.hostNetwork = true
+                            continue
+                        }
+                        try relays.open(socket: plan.socket, host: plan.host, port: plan.port)
+                        var rewritten = resolved
+                        rewritten.fields = plan.fields
+                        connections[stepID] = .resolved(rewritten)
+                    }
+                    let arguments = Bubblewrap.arguments(
+                        bwrap: bwrap, executable: executable, scratch: scratch, hostPaths: hostPathsForBubblewrap(), network: network,
+                        relays: relays.folder)
+                    return (try WorkerProcess.spawn(arguments, environment: [:]), "bwrap", SharedFolder(host: scratch, worker: "/sandbox"),
+                            relays)
+                } catch {
+                    relays.close()
+                    throw error
                 }
-                let arguments = Bubblewrap.arguments(
-                    bwrap: bwrap, executable: executable, scratch: scratch, hostPaths: hostPathsForBubblewrap(), network: network)
-                return (try WorkerProcess.spawn(arguments, environment: [:]), "bwrap", SharedFolder(host: scratch, worker: "/sandbox"))
             }
             if sandbox.requireIsolation {
                 throw SandboxError("--require-isolation: bubblewrap (bwrap) is not installed or not allowed here, so the worker cannot be isolated")
             }
             return (try WorkerProcess.spawn([executable, "--worker"], environment: ["TMPDIR": scratch]), "none",
-                    SharedFolder(host: scratch, worker: scratch))
+                    SharedFolder(host: scratch, worker: scratch), nil)
         } catch {
             FileSystem.remove(scratch)
             throw error
+        }
+    }
+
+    /// The relays of one run and the owner-only folder of their sockets (short, under /tmp: a
+    /// socket's path has at most 107 bytes), bound into bubblewrap at `/relays`.
+    final class RelaySet: Sendable {
+        private let state = Mutex<(folder: String?, relays: [SocketRelay])>((nil, []))
+        private let network = Atomic(false)
+
+        /// Whether a connection could not be relayed, so the worker keeps the host's network.
+        var hostNetwork: Bool {
+            get { network.load(ordering: .acquiring) }
+            set { network.store(newValue, ordering: .releasing) }
+        }
+
+        /// How many relays are open.
+        var count: Int { state.withLock { $0.relays.count } }
+        /// The sockets' folder, once a relay is open.
+        var folder: String? { state.withLock { $0.folder } }
+
+        /// Opens a relay listening on `socket` (relative to the folder) for `host`:`port`.
+        func open(socket: String, host: String, port: Int) throws(SandboxError) {
+            var folder = self.folder
+            if folder == nil {
+                do {
+                    folder = try FileSystem.temporaryDirectory(in: "/tmp", prefix: "osiris-relay-")
+                } catch {
+                    throw SandboxError("cannot create the folder of the database relays: \(error)", .cannotCreate)
+                }
+                state.withLock { $0.folder = folder }
+            }
+            let path = folder! + "/" + socket
+            do {
+                try FileSystem.createDirectories(FileSystem.directory(of: path))
+            } catch {
+                throw SandboxError("cannot create the folder of the database relays: \(error)", .cannotCreate)
+            }
+            let relay = try SocketRelay(path: path, host: host, port: port)
+            state.withLock { $0.relays.append(relay) }
+        }
+
+        /// Closes every relay and removes the folder.
+        func close() {
+            let (folder, relays) = state.withLock { state in
+                defer { state = (nil, []) }
+                return state
+            }
+            for relay in relays { relay.stop() }
+            if let folder { FileSystem.remove(folder) }
         }
     }
 

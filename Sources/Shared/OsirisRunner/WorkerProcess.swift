@@ -135,12 +135,12 @@ enum Bubblewrap {
     /// The bwrap command that starts `executable --worker`: read-only /usr and the folders of the
     /// libraries this very process maps (the worker is the same binary), a private /tmp capped at
     /// `temporaryBytes`, the files the steps read read-only, `scratch` (the worker's TMPDIR) and the
-    /// folders of absolute output paths as the only writable host folders, no
-    /// network but loopback unless `network`, a cleared environment, a new user namespace with an
+    /// folders of absolute output paths as the only writable host folders, the database relays'
+    /// folder at `/relays`, no network but loopback unless `network`, a cleared environment, a new user namespace with an
     /// unprivileged uid and no capabilities, and death with the host.
     static func arguments(
         bwrap: String, executable: String, scratch: String, hostPaths: (read: [String], write: [String]), network: Bool,
-        temporaryBytes: Int = 256 << 20
+        relays: String? = nil, temporaryBytes: Int = 256 << 20
     ) -> [String] {
         var arguments = [bwrap, "--ro-bind", "/usr", "/usr"]
         var bound: Set<String> = ["/usr"]
@@ -168,6 +168,7 @@ enum Bubblewrap {
             "--proc", "/proc", "--dev", "/dev", "--size", String(temporaryBytes), "--tmpfs", "/tmp",
             "--bind", scratch, "/sandbox",
         ]
+        if let relays { arguments += ["--bind", relays, DatabaseRelays.workerFolder] }
         // The folders of absolute output paths, writable; then the inputs the steps read, read-only
         // where they are (the worker links the relative ones into its folder).
         for folder in hostPaths.write { arguments += ["--bind", folder, folder] }
