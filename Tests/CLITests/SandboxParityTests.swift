@@ -366,7 +366,7 @@ import Testing
         try write("p.oml", Self.slowPipeline)
         let compile = try ToolHarness.run("oml-compile", ["p.oml", "-o", "p.manifest.json"], in: folder)
         try #require(compile.status == 0)
-        for mode in [Mode.plainChild, .command] {
+        for mode in [Mode.plainChild, .command] + (Self.bubblewrapWorks ? [.localSandbox] : []) {
             let host = Process()
             host.executableURL = ToolHarness.binDirectory.appendingPathComponent("osiris-exec")
             host.arguments = ["p.manifest.json", "--run-dir", "runs"] + mode.arguments

@@ -13,8 +13,9 @@ import Musl
 /// notifications, one per run event, in `seq` order:
 ///
 /// ```json
-/// {"id":1,"jsonrpc":"2.0","method":"hello","params":{"protocol":1}}
-/// {"id":1,"jsonrpc":"2.0","result":{"capabilities":["put_file","read_artifact"],"protocol":1,"version":"0.1.0"}}
+/// {"id":1,"jsonrpc":"2.0","method":"hello","params":{"heartbeat_ms":10000,"protocol":1}}
+/// {"id":1,"jsonrpc":"2.0","result":{"capabilities":["heartbeat","put_file","read_artifact"],"protocol":1,"version":"0.1.0"}}
+/// {"jsonrpc":"2.0","method":"heartbeat","params":{}}
 /// {"jsonrpc":"2.0","method":"event","params":{"event":"step_start","attempt":1,"component":"filesystem.csv_extractor","run_id":"20261127T021500Z-k3f9q2","seq":2,"step_id":"extract","ts":"2026-11-27T02:15:00.101Z","v":1}}
 /// ```
 ///
