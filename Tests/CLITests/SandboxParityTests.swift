@@ -182,6 +182,10 @@ import Testing
             for (name, data) in files { #expect(!String(decoding: data, as: UTF8.self).contains(Self.password), "\(mode): \(name)") }
         }
 
+        // The local sandboxes' temporary folders beside the run directories are gone.
+        let runs = try FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent("runs").path)
+        #expect(runs.filter { $0.hasPrefix(".sandbox-") }.isEmpty, "\(runs)")
+
         // Through E2B: the sandbox is deleted at the end, and the password crossed only inside
         // `prepare` (the one SendInput that carries it), never in a header, a URL or another body.
         #expect(e2b.liveSandboxes.isEmpty)

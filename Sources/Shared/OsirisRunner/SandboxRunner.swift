@@ -191,7 +191,7 @@ public final class SandboxRunner: Sendable {
         if let relays, relays.count > 0 || relays.hostNetwork {
             directory.log(relays.hostNetwork
                 ? "a database connection cannot go through a relay (TLS, a socket or a DSN of its own): the worker keeps the host's network"
-                : "database steps reach their servers through \(relays.count) relay\(relays.count == 1 ? "" : "s") on Unix sockets; the worker has no network")
+                : "database steps reach their servers through \(relays.count) relay\(relays.count == 1 ? "" : "s") on Unix sockets in \(relays.folder ?? ""); the worker has no network")
         }
         let eventsDescriptor = open(directory.eventsPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard eventsDescriptor >= 0 else { throw SandboxError("cannot create '\(directory.eventsPath)': \(systemMessage(errno))", .cannotCreate) }
