@@ -84,7 +84,6 @@ struct OsirisExecCommand: ParsableCommand {
         if worker, sandbox != nil || manifest != nil || resume != nil || requireIsolation || e2bTemplate != nil {
             throw ValidationError("--worker takes no manifest and no other run flag: the host sends everything")
         }
-        if sandbox != nil, resume != nil { throw ValidationError("--resume is not supported with --sandbox: resume the run without --sandbox, or run it again in the sandbox") }
         if e2bTemplate != nil, sandbox != "e2b" { throw ValidationError("--e2b-template goes with --sandbox e2b") }
         if requireIsolation, sandbox != "local" { throw ValidationError("--require-isolation goes with --sandbox alone (the local sandbox)") }
     }

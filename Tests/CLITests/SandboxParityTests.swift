@@ -210,6 +210,41 @@ import Testing
         #expect(carriers == ["prepare"])
     }
 
+    @Test func aResumedRunSkipsTheCommittedWritersInEveryAdapter() throws {
+        try setUp()
+        try write("p.oml", Self.pipeline)
+        let compile = try ToolHarness.run("oml-compile", ["p.oml", "-o", "p.manifest.json"], in: folder)
+        try #require(compile.status == 0, "compile: \(compile.stderr)")
+        var results: [[String]] = []
+        for mode in [Mode.local, .plainChild, .command] {
+            let environment = ["SHOP_PASSWORD": Self.password, "PATH": mode.path]
+            let first = try ToolHarness.run(
+                "osiris-exec", ["p.manifest.json", "--run-dir", "runs", "--jobs", "1"] + mode.arguments, in: folder, environment: environment)
+            try #require(first.status == 0, "\(mode): \(first.stderr)")
+            let runID = try #require(try ToolHarness.jsonLines(first.stdout).first?["run_id"] as? String)
+            let report = try Data(contentsOf: folder.appendingPathComponent("out/report.csv"))
+            let resumed = try ToolHarness.run(
+                "osiris-exec", ["p.manifest.json", "--resume", "runs/\(runID)", "--jobs", "1"] + mode.arguments, in: folder,
+                environment: environment)
+            #expect(resumed.status == 0, "\(mode): \(resumed.stderr)")
+            let events = try ToolHarness.jsonLines(resumed.stdout)
+            #expect(events.first?["run_id"] as? String == runID, "\(mode)")
+            #expect(events.first?["seq"] as? Int == 17, "\(mode): the numbering goes on after the first run's 16 events")
+            let skipped = events.filter { $0["event"] as? String == "step_skipped" }
+            #expect(skipped.compactMap { $0["step_id"] as? String }.sorted() == ["copy", "csv", "jsonl"], "\(mode)")
+            #expect(skipped.allSatisfy { $0["reason"] as? String == "resumed" }, "\(mode)")
+            #expect(try Data(contentsOf: folder.appendingPathComponent("out/report.csv")) == report, "\(mode)")
+            let recorded = try String(contentsOf: folder.appendingPathComponent("runs/\(runID)/events.jsonl"), encoding: .utf8)
+            #expect(recorded == first.stdout + resumed.stdout, "\(mode)")
+            let status = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("runs/\(runID)/status.json"))) as? [String: Any]
+            #expect(status?["status"] as? String == "success", "\(mode)")
+            #expect(((status?["steps"] as? [String: Any])?["csv"] as? [String: Any])?["committed"] as? Bool == true, "\(mode)")
+            results.append(Self.normalized(events))
+        }
+        #expect(results[1] == results[0])
+        #expect(results[2] == results[0])
+    }
+
     @Test func absolutePathsWorkInTheLocalSandbox() throws {
         try setUp()
         let input = folder.appendingPathComponent("data/people.csv").path

@@ -69,7 +69,6 @@ import Testing
 
     @Test(arguments: [
         (["--worker", "p.json"], "osiris-exec: error: --worker takes no manifest and no other run flag: the host sends everything"),
-        (["--sandbox", "--resume", "runs/x", "p.json"], "osiris-exec: error: --resume is not supported with --sandbox: resume the run without --sandbox, or run it again in the sandbox"),
         (["--sandbox=ssh h osiris-exec --worker", "--require-isolation", "p.json"],
          "osiris-exec: error: --require-isolation goes with --sandbox alone (the local sandbox)"),
         (["--sandbox", "--e2b-template", "base", "p.json"], "osiris-exec: error: --e2b-template goes with --sandbox e2b"),

@@ -182,8 +182,12 @@ public final class SandboxRunner: Sendable {
 
         let directory: RunDirectory
         do {
-            directory = try RunDirectory.create(
-                parent: options.runDirectoryParent, runID: options.runID ?? RunDirectory.newRunID(), manifest: manifest, masker: masker)
+            if let resume = options.resume {
+                directory = try RunDirectory.resume(path: resume, manifest: manifest, masker: masker)
+            } else {
+                directory = try RunDirectory.create(
+                    parent: options.runDirectoryParent, runID: options.runID ?? RunDirectory.newRunID(), manifest: manifest, masker: masker)
+            }
         } catch {
             throw SandboxError(error.message, error.exitStatus)
         }
@@ -197,9 +201,14 @@ public final class SandboxRunner: Sendable {
         guard eventsDescriptor >= 0 else { throw SandboxError("cannot create '\(directory.eventsPath)': \(systemMessage(errno))", .cannotCreate) }
         defer { close(eventsDescriptor) }
         let sinks = options.eventSinks + [DescriptorEventSink(descriptor: eventsDescriptor)]
-        let seen = TrackedMutex((lastSeq: 0, ended: false))
+        let firstSeq = options.resume == nil ? 1 : directory.lastEventSeq() + 1
+        let seen = TrackedMutex((lastSeq: firstSeq - 1, ended: false))
 
-        let params = RunParams(runID: directory.runID, adapter: "sandbox", isolation: isolation, jobs: options.jobs)
+        var params = RunParams(runID: directory.runID, adapter: "sandbox", isolation: isolation, jobs: options.jobs)
+        if options.resume != nil {
+            // The worker skips the writers that committed here and numbers its events after ours.
+            params.resume = ResumeParams(committed: manifest.steps.map(\.id).filter(directory.isCommitted), firstSeq: firstSeq)
+        }
         var outcome: (status: String, exit: ExitStatus, failed: [FailedStep])?
         var breakage: String?
         do {

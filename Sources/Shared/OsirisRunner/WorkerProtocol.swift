@@ -198,7 +198,8 @@ package enum PreparedConnection: Sendable {
     case failed(StepError)
 }
 
-/// `run`'s parameters: `{"adapter":"sandbox","isolation":"none","jobs":2,"run_id":"20261127T021500Z-k3f9q2"}`.
+/// `run`'s parameters: `{"adapter":"sandbox","isolation":"none","jobs":2,"run_id":"20261127T021500Z-k3f9q2"}`,
+/// with `"resume":{"committed":["load"],"first_seq":14}` when the host resumes a run (`--resume`).
 /// Its result: `{"exit_code":0,"failed_steps":[{"code":"RUN","message":"...","step_id":"load"}],"status":"success"}`.
 package struct RunParams: Sendable {
     /// The run id the host chose (the host's run directory has this name).
@@ -209,11 +210,33 @@ package struct RunParams: Sendable {
     package var isolation: String
     /// How many steps run at once.
     package var jobs: Int
+    /// What the host's earlier run of this directory left, when it resumes one.
+    package var resume: ResumeParams?
+
+    package init(runID: String, adapter: String, isolation: String, jobs: Int) {
+        self.runID = runID
+        self.adapter = adapter
+        self.isolation = isolation
+        self.jobs = jobs
+    }
 
     /// The wire form.
     package var json: JSONValue {
-        ["run_id": .string(runID), "adapter": .string(adapter), "isolation": .string(isolation), "jobs": .int(jobs)]
+        var object: [String: JSONValue] = [
+            "run_id": .string(runID), "adapter": .string(adapter), "isolation": .string(isolation), "jobs": .int(jobs),
+        ]
+        if let resume { object["resume"] = ["committed": .array(resume.committed.map(JSONValue.string)), "first_seq": .int(resume.firstSeq)] }
+        return .object(object)
     }
+}
+
+/// A resumed run as `run` carries it: the writers that committed in the earlier run (skipped), and
+/// the `seq` of the first event of this one.
+package struct ResumeParams: Sendable {
+    /// The ids of the writers that committed.
+    package var committed: [String]
+    /// The `seq` the first event gets.
+    package var firstSeq: Int
 }
 
 /// One file `list_artifacts` reports:

@@ -261,6 +261,9 @@ public final class WorkerServer: Sendable {
         options.jobs = max(1, params["jobs"]?.intValue ?? 2)
         options.preparedConnections = prepared.connections
         options.eventSinks = [ForwardingSink(server: self)]
+        if let resume = params["resume"] {
+            options.resume = try resumableDirectory(runID: runID, manifest: prepared.manifest, resume: resume)
+        }
         let runner = Runner(manifest: prepared.manifest, options: options, cancellation: cancellation, masker: masker)
         startThread { [self] in
             let result: WorkerMessage
@@ -280,6 +283,27 @@ public final class WorkerServer: Sendable {
             send(result)
             changes.notify()
         }
+    }
+
+    /// A run directory for the runner's `--resume`, made from what the host's says: the writers
+    /// that committed there, and the last `seq` of its events (the only line of `events.jsonl`).
+    private func resumableDirectory(runID: String, manifest: Manifest, resume: JSONValue) throws(WorkerError) -> String {
+        let path = folder + "/runs/" + runID
+        let committed = Set((resume["committed"]?.arrayValue ?? []).compactMap(\.stringValue))
+        var steps: [String: JSONValue] = [:]
+        for step in manifest.steps { steps[step.id] = ["committed": .bool(committed.contains(step.id))] }
+        let status: JSONValue = [
+            "run_id": .string(runID), "manifest_fp": .string(manifest.fingerprints["manifest_fp"] ?? ""), "status": "running",
+            "steps": .object(steps),
+        ]
+        do {
+            try FileSystem.createDirectories(path)
+            try AtomicFile.write(JSONWriter.line(status), to: path + "/status.json")
+            try AtomicFile.write(JSONWriter.line(["seq": .int(max(0, (resume["first_seq"]?.intValue ?? 1) - 1))]), to: path + "/events.jsonl")
+        } catch {
+            throw WorkerError(.server, "cannot prepare the resumed run's folder: \(error)")
+        }
+        return path
     }
 
     /// Forwards the runner's event lines as `event` notifications and notes the artifacts they announce.
