@@ -40,14 +40,15 @@ let package = Package(
         .target(
             name: "OsirisDrivers", dependencies: ["OsirisCore", "OsirisData", "OML", "CSQLite3", "CLibPQ", "CMariaDB"],
             path: "Sources/Shared/OsirisDrivers"),
+        .target(name: "OsirisHTTP", dependencies: ["OsirisCore", "CCurl"], path: "Sources/Shared/OsirisHTTP"),
         .target(
-            name: "OsirisRunner", dependencies: ["OsirisCore", "OsirisData", "OsirisDrivers", "OML"],
+            name: "OsirisRunner", dependencies: ["OsirisCore", "OsirisData", "OsirisDrivers", "OML", "OsirisHTTP"],
             path: "Sources/Shared/OsirisRunner"),
         .target(
             name: "OsirisDiscovery", dependencies: ["OsirisCore", "OML", "OsirisDrivers"],
             path: "Sources/Shared/OsirisDiscovery"),
         .target(
-            name: "OsirisChat", dependencies: ["OsirisCore", "OsirisYAML", "OML", "OMLLint", "OMLCompiler", "CCurl"],
+            name: "OsirisChat", dependencies: ["OsirisCore", "OsirisYAML", "OML", "OMLLint", "OMLCompiler", "OsirisHTTP"],
             path: "Sources/Shared/OsirisChat"),
         .target(
             name: "OsirisCLI",
@@ -86,6 +87,9 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
+        // A loopback HTTP server for the fakes of remote services (model endpoints, E2B).
+        .target(name: "LoopbackHTTP", path: "Tests/LoopbackHTTP"),
+
         // Tests mirror the libraries; CLITests runs the built tools against golden cases.
         .testTarget(name: "OsirisCoreTests", dependencies: ["OsirisCore"]),
         .testTarget(name: "OsirisYAMLTests", dependencies: ["OsirisYAML", "OsirisCore"]),
@@ -98,9 +102,9 @@ let package = Package(
         .testTarget(
             name: "OsirisDiscoveryTests", dependencies: ["OsirisDiscovery", "OsirisDrivers", "OsirisCore", "OML"], exclude: ["Goldens"]),
         .testTarget(
-            name: "OsirisChatTests", dependencies: ["OsirisChat", "OML", "OMLLint", "OsirisCore", "osiris-chat"],
+            name: "OsirisChatTests", dependencies: ["OsirisChat", "OsirisHTTP", "LoopbackHTTP", "OML", "OMLLint", "OsirisCore", "osiris-chat"],
             exclude: ["Fixtures"]),
-        .testTarget(name: "CLITests", dependencies: ["oml-lint", "oml-compile", "osiris-exec", "osiris-discover", "osiris-chat"]),
+        .testTarget(name: "CLITests", dependencies: ["LoopbackHTTP", "oml-lint", "oml-compile", "osiris-exec", "osiris-discover", "osiris-chat"]),
     ],
     swiftLanguageModes: [.v6]
 )

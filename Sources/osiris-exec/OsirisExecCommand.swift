@@ -39,9 +39,12 @@ struct OsirisExecCommand: ParsableCommand {
     var resume: String?
 
     @Option(name: .long, help: ArgumentHelp(
-        "Run the steps in a sandbox worker: alone (or 'local'), this binary isolated with bubblewrap (or a plain child when bwrap is unavailable); with CMD, a command (through /bin/sh -c) that starts 'osiris-exec --worker', such as 'ssh etl01 osiris-exec --worker'.",
+        "Run the steps in a sandbox worker: alone (or 'local'), this binary isolated with bubblewrap (or a plain child when bwrap is unavailable); 'e2b', an E2B sandbox (key in E2B_API_KEY); with CMD, a command (through /bin/sh -c) that starts 'osiris-exec --worker', such as 'ssh etl01 osiris-exec --worker'.",
         valueName: "cmd"))
     var sandbox: String?
+
+    @Option(name: .long, help: ArgumentHelp("With --sandbox e2b: the template the sandbox is created from (default: E2B_TEMPLATE, else 'base').", valueName: "name"))
+    var e2bTemplate: String?
 
     @Flag(name: .long, help: "With --sandbox alone: fail (exit 69) instead of running the worker unisolated when bubblewrap is unavailable.")
     var requireIsolation = false
@@ -78,10 +81,10 @@ struct OsirisExecCommand: ParsableCommand {
 
     func validate() throws {
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
-        if worker, sandbox != nil || manifest != nil || resume != nil || requireIsolation {
+        if worker, sandbox != nil || manifest != nil || resume != nil || requireIsolation || e2bTemplate != nil {
             throw ValidationError("--worker takes no manifest and no other run flag: the host sends everything")
         }
-        if sandbox != nil, resume != nil { throw ValidationError("--resume cannot be combined with --sandbox yet") }
+        if e2bTemplate != nil, sandbox != "e2b" { throw ValidationError("--e2b-template goes with --sandbox e2b") }
         if requireIsolation, sandbox != "local" { throw ValidationError("--require-isolation goes with --sandbox alone (the local sandbox)") }
     }
 
@@ -125,7 +128,11 @@ struct OsirisExecCommand: ParsableCommand {
         }
         let outcome: RunOutcome
         if let sandbox {
-            var sandboxOptions = SandboxOptions(command: sandbox == "local" ? nil : sandbox)
+            var sandboxOptions = SandboxOptions(command: sandbox == "local" || sandbox == "e2b" ? nil : sandbox)
+            if sandbox == "e2b" {
+                sandboxOptions.e2b = try E2BSettings(environment: environment, template: e2bTemplate)
+                sandboxOptions.onWorkerStandardError = { bytes in try? FileDescriptorOutput.standardError.write(bytes) }
+            }
             sandboxOptions.requireIsolation = requireIsolation
             sandboxOptions.environment = environment
             options.adapter = "sandbox"

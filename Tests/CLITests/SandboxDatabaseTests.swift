@@ -2,17 +2,19 @@ import Foundation
 import Testing
 
 /// `osiris-exec --sandbox` against the servers of `scripts/with-servers`: a worker reaches PostgreSQL
-/// and MariaDB with the connections the host resolved and sent in `prepare` (under bubblewrap the
-/// host's network is kept for database steps), and the run matches the local one.
+/// and MariaDB with the connections the host resolved and sent in `prepare`, under bubblewrap through
+/// the host's relays, as a plain child, through a `CMD` transport and in the E2B fake, and the run
+/// matches the local one.
 @Suite(.serialized, .enabled(if: TestServers.available, "needs the servers of scripts/with-servers (make test)"))
 struct SandboxDatabaseTests {
     private let temporary = SandboxTestFolder()
     var folder: URL { temporary.url }
 
-    func exec(_ arguments: [String]) throws -> (ToolHarness.Run, [String]) {
+    func exec(_ arguments: [String], environment: [String: String] = [:]) throws -> (ToolHarness.Run, [String]) {
         let run = try ToolHarness.run(
             "osiris-exec", ["--connections", "connections.yaml", "--run-dir", "runs", "--jobs", "1", "p.manifest.json"] + arguments,
-            in: folder, environment: ["PATH": ToolHarness.binDirectory.path + ":" + (TestServers.environment["PATH"] ?? "/usr/bin:/bin")])
+            in: folder,
+            environment: ["PATH": ToolHarness.binDirectory.path + ":" + (TestServers.environment["PATH"] ?? "/usr/bin:/bin")].merging(environment) { $1 })
         return (run, SandboxParityTests.normalized(try ToolHarness.jsonLines(run.stdout)))
     }
 
@@ -47,14 +49,27 @@ struct SandboxDatabaseTests {
         let localRows = try TestServers.mariadb("SELECT id, label, amount FROM \(target) ORDER BY id")
         #expect(localRows == "1\tone\t1.50\n2\tNULL\t20.00\n3\tthree, \"quoted\"\t0.25")
 
-        for arguments in [["--sandbox"], ["--sandbox", #"sh -c "exec osiris-exec --worker""#]] {
+        let e2b = try FakeE2B()
+        defer { e2b.stop() }
+        for arguments in [["--sandbox"], ["--sandbox", #"sh -c "exec osiris-exec --worker""#], ["--sandbox", "e2b"]] {
             try FileManager.default.removeItem(at: folder.appendingPathComponent("out.csv"))
             try TestServers.mariadb("DROP TABLE \(target)")
-            let (run, events) = try exec(arguments)
+            let (run, events) = try exec(arguments, environment: arguments.last == "e2b" ? e2b.environment : [:])
             #expect(run.status == 0, "\(arguments): \(run.stderr)")
             #expect(events == localEvents, "\(arguments)")
             #expect(try Data(contentsOf: folder.appendingPathComponent("out.csv")) == localCSV, "\(arguments)")
             #expect(try TestServers.mariadb("SELECT id, label, amount FROM \(target) ORDER BY id") == localRows, "\(arguments)")
+            if arguments == ["--sandbox"], SandboxParityTests.bubblewrapWorks {
+                // Under bubblewrap the worker has no network: both steps went through relays.
+                let runID = try #require(try ToolHarness.jsonLines(run.stdout).first?["run_id"] as? String)
+                let log = try String(contentsOf: folder.appendingPathComponent("runs/\(runID)/osiris.log"), encoding: .utf8)
+                let line = try #require(log.split(separator: "\n").first { $0.contains("database steps reach their servers through") })
+                #expect(line.hasSuffix("; the worker has no network"), "\(line)")
+                #expect(line.contains("through 2 relays on Unix sockets in /tmp/osiris-relay-"), "\(line)")
+                // The relays' folder is removed with them.
+                let relays = try #require(line.split(separator: " ").first { $0.hasPrefix("/tmp/osiris-relay-") }).dropLast()
+                #expect(!FileManager.default.fileExists(atPath: String(relays)), "\(relays)")
+            }
         }
     }
 }

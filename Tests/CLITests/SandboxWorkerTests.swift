@@ -31,7 +31,7 @@ import Testing
         #expect(Self.error(answers[0]) == (-32602, "this worker speaks protocol 1, not 2"))
         let hello = try #require(answers[1]["result"] as? [String: Any])
         #expect(hello["protocol"] as? Int == 1)
-        #expect(hello["capabilities"] as? [String] == ["put_file", "read_artifact"])
+        #expect(hello["capabilities"] as? [String] == ["heartbeat", "put_file", "read_artifact"])
         #expect(Self.error(answers[2]) == (-32601, "unknown method 'format_disk'"))
         #expect(Self.error(answers[3]).0 == -32700)
         #expect(Self.error(answers[4]) == (-32000, "run before prepare"))
@@ -69,9 +69,9 @@ import Testing
 
     @Test(arguments: [
         (["--worker", "p.json"], "osiris-exec: error: --worker takes no manifest and no other run flag: the host sends everything"),
-        (["--sandbox", "--resume", "runs/x", "p.json"], "osiris-exec: error: --resume cannot be combined with --sandbox yet"),
         (["--sandbox=ssh h osiris-exec --worker", "--require-isolation", "p.json"],
          "osiris-exec: error: --require-isolation goes with --sandbox alone (the local sandbox)"),
+        (["--sandbox", "--e2b-template", "base", "p.json"], "osiris-exec: error: --e2b-template goes with --sandbox e2b"),
     ])
     func sandboxFlagsThatDoNotGoTogetherAreUsageErrors(arguments: [String], message: String) throws {
         let run = try ToolHarness.run("osiris-exec", arguments)

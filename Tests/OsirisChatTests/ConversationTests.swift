@@ -1,6 +1,7 @@
 import Foundation
 import OML
 import OsirisCore
+import OsirisHTTP
 import Testing
 
 @testable import OsirisChat

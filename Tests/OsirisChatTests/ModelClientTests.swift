@@ -1,5 +1,6 @@
 import Foundation
 import OsirisCore
+import OsirisHTTP
 import Testing
 
 @testable import OsirisChat

@@ -2,6 +2,7 @@ import Foundation
 import OML
 import OMLLint
 import OsirisCore
+import OsirisHTTP
 import Testing
 
 @testable import OsirisChat

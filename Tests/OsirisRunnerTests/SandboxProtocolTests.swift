@@ -102,7 +102,7 @@ import Testing
     // The tools ignore SIGPIPE (a dead worker's pipe must give EPIPE, not end the host); so does this test process.
     init() { signal(SIGPIPE, SIG_IGN) }
 
-    func runner(_ command: String, timeout: Int, folder: TemporaryFolder) -> SandboxRunner {
+    func runner(_ command: String, timeout: Int, idle: Int = 60_000, folder: TemporaryFolder) -> SandboxRunner {
         let manifest = Manifest(
             name: "t", omlVersion: "0.1.0", profile: "default", description: nil, metadata: [:], params: [:],
             steps: [testStep("read", "filesystem.csv_extractor", .extract)], order: [["read"]],
@@ -113,6 +113,7 @@ import Testing
         var sandbox = SandboxOptions(command: command)
         sandbox.environment = ["PATH": "/usr/bin:/bin"]
         sandbox.startTimeoutMilliseconds = timeout
+        sandbox.idleTimeoutMilliseconds = idle
         return SandboxRunner(manifest: manifest, options: options, sandbox: sandbox, cancellation: CancellationToken(), masker: masker)
     }
 
@@ -141,5 +142,72 @@ import Testing
             (error as? SandboxError)?.description
                 == "cannot start the sandbox worker: the worker sent something that is not the worker protocol: a message does not decode as JSON: 1:1: unexpected character 'h'"
         }
+    }
+
+    static let helloWithHeartbeat = #"{"id":1,"jsonrpc":"2.0","result":{"capabilities":["heartbeat"],"protocol":1}}"#
+
+    @Test func aWorkerThatFallsSilentBeforeTheRunIsKilled() throws {
+        let folder = TemporaryFolder()
+        let started = Date()
+        #expect {
+            _ = try runner("read l; echo '\(Self.helloWithHeartbeat)'; sleep 30", timeout: 10_000, idle: 300, folder: folder).run()
+        } throws: { error in
+            let error = error as? SandboxError
+            return error?.exitStatus == .unavailable
+                && error?.description == "cannot start the sandbox worker: the worker stopped answering: no message in 300 ms"
+        }
+        #expect(Date().timeIntervalSince(started) < 5)
+    }
+
+    @Test func aWorkerThatFallsSilentDuringTheRunFailsIt() throws {
+        let folder = TemporaryFolder()
+        let started = Date()
+        let script = "read l; echo '\(Self.helloWithHeartbeat)'; read l; echo '{\"id\":2,\"jsonrpc\":\"2.0\",\"result\":{}}'; read l; sleep 30"
+        let outcome = try runner(script, timeout: 10_000, idle: 300, folder: folder).run()
+        #expect(Date().timeIntervalSince(started) < 5)
+        #expect(outcome.status == "failed")
+        #expect(outcome.exitStatus == .unavailable)
+        #expect(outcome.failedSteps.map(\.message) == ["the worker stopped answering: no message in 300 ms"])
+        let events = try String(contentsOfFile: outcome.directory + "/events.jsonl", encoding: .utf8)
+        #expect(events.split(separator: "\n").count == 1)
+        #expect(events.contains(#""event":"run_end""#) && events.contains(#""exit_code":69"#) && events.contains(#""status":"failed""#))
+    }
+}
+
+/// Which database connections go through a relay under bubblewrap, and how they are rewritten.
+@Suite struct DatabaseRelayPlanTests {
+    func connection(_ family: String, _ fields: [String: JSONValue]) -> ResolvedConnection {
+        ResolvedConnection(reference: "@\(family).x", family: family, fields: fields)
+    }
+
+    @Test func aLoopbackPostgresServerIsRelayedThroughASocketFolder() throws {
+        let plan = try #require(DatabaseRelays.plan(connection("postgres", ["host": "127.0.0.1", "port": 5433, "password": "p"]), index: 1, folder: "/relays"))
+        #expect(plan.socket == "pg-1/.s.PGSQL.5433")
+        #expect(plan.host == "127.0.0.1" && plan.port == 5433)
+        #expect(plan.fields["host"] == .string("/relays/pg-1"))
+        #expect(plan.fields["port"] == .int(5433))
+        #expect(plan.fields["sslmode"] == .string("disable"))
+        #expect(plan.fields["password"] == .string("p"))
+    }
+
+    @Test func aMariaDBServerIsRelayedThroughASocketFile() throws {
+        let plan = try #require(DatabaseRelays.plan(connection("mysql", ["host": "db.internal", "port": "3307"]), index: 2, folder: "/relays"))
+        #expect(plan.socket == "mysql-2.sock")
+        #expect(plan.host == "db.internal" && plan.port == 3307)
+        #expect(plan.fields["host"] == .string("localhost"))
+        #expect(plan.fields["socket"] == .string("/relays/mysql-2.sock"))
+        #expect(plan.fields["port"] == nil)
+    }
+
+    @Test(arguments: [
+        ("postgres", ["host": JSONValue.string("db.example.com")]),
+        ("postgres", ["host": .string("127.0.0.1"), "sslmode": .string("require")]),
+        ("postgres", ["host": .string("/var/run/postgresql")]),
+        ("postgres", ["dsn": .string("postgres://db/x"), "host": .string("db")]),
+        ("mysql", ["host": .string("db"), "ssl_mode": .string("required")]),
+        ("mysql", ["host": .string("localhost")]),
+    ])
+    func connectionsARelayWouldWeakenOrCannotCarryKeepTheNetwork(family: String, fields: [String: JSONValue]) {
+        #expect(DatabaseRelays.plan(connection(family, fields), index: 1, folder: "/relays") == nil)
     }
 }

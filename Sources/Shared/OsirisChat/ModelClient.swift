@@ -1,4 +1,5 @@
 import OsirisCore
+import OsirisHTTP
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)

@@ -1,4 +1,5 @@
 import OsirisCore
+import OsirisHTTP
 
 /// The model providers of DESIGN.md §9.
 public enum ModelProvider: String, Sendable, CaseIterable {

@@ -1,6 +1,7 @@
 import OML
 import OMLCompiler
 import OsirisCore
+import OsirisHTTP
 import OsirisYAML
 #if canImport(Glibc)
 import Glibc

@@ -1,4 +1,5 @@
 import OsirisCore
+import OsirisHTTP
 import OsirisYAML
 
 /// What a model's reply holds: an OML draft, a clarifying question, or neither.

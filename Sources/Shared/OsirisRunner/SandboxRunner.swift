@@ -33,8 +33,17 @@ public struct SandboxOptions: Sendable {
     /// The host's environment: a transport command gets only its non-secret basics.
     public var environment: [String: String] = [:]
 
+    /// With `command` nil, run the worker in an E2B sandbox rather than locally (`--sandbox e2b`).
+    public var e2b: E2BSettings?
+    /// Receives what a remote worker writes to its standard error (a local child writes to the host's).
+    public var onWorkerStandardError: (@Sendable ([UInt8]) -> Void)?
+
     /// How long the worker has to answer `hello` before the transport is killed.
     package var startTimeoutMilliseconds = 30_000
+    /// How often a worker is asked to send `heartbeat` while it lives.
+    package var heartbeatMilliseconds = 10_000
+    /// How long a worker that sends heartbeats may stay silent before the transport is killed.
+    package var idleTimeoutMilliseconds = 60_000
 
     /// Options for `command`.
     public init(command: String?) { self.command = command }
@@ -91,8 +100,9 @@ public final class SandboxRunner: Sendable {
         }
 
         let inputPaths = inputs()
-        let (process, isolation, shared) = try startWorker(connections: prepared)
+        let (process, isolation, shared, relays) = try startWorker(connections: &prepared)
         defer { if let shared { FileSystem.remove(shared.host) } }
+        defer { relays?.close() }
         let channel = Channel(process: process)
         let watchdog = cancellation.onCancel { [cancellation] in
             channel.notify("cancel", ["exit_code": .int(Int(cancellation.exitStatus.rawValue))])
@@ -126,10 +136,14 @@ public final class SandboxRunner: Sendable {
             answered.store(true, ordering: .releasing)
             helloSignal.notify()
         }
+        // A worker that stops answering after hello (a remote host gone silent, a hung transport)
+        // is killed once it misses its heartbeats; `silent` says so in the error.
+        let silent = SilenceWatch()
+        defer { silent.finish() }
         do throws(SandboxError) {
             let hello: JSONValue
             do throws(SandboxError) {
-                hello = try channel.call("hello", ["protocol": .int(WorkerProtocol.version)])
+                hello = try channel.call("hello", ["protocol": .int(WorkerProtocol.version), "heartbeat_ms": .int(sandbox.heartbeatMilliseconds)])
             } catch {
                 if timedOut.load(ordering: .acquiring) {
                     let limit = timeout % 1000 == 0 ? "\(timeout / 1000) s" : "\(timeout) ms"
@@ -142,6 +156,7 @@ public final class SandboxRunner: Sendable {
             guard hello["protocol"]?.intValue == WorkerProtocol.version else {
                 throw SandboxError("the worker speaks protocol \(hello["protocol"].map(JSONWriter.canonicalString) ?? "none"), not \(WorkerProtocol.version)")
             }
+            if hello["capabilities"]?.arrayValue?.contains(.string("heartbeat")) == true { watchSilence(channel: channel, process: process, silent: silent) }
             // A worker on this machine reads the inputs where they are (bound read-only under
             // bubblewrap); SQLite targets, which it changes, are always its own copies.
             let targets = Set(databaseTargets().map(\.path))
@@ -161,24 +176,39 @@ public final class SandboxRunner: Sendable {
         } catch {
             // Whatever the transport is doing, it is not serving this run.
             process.kill()
-            throw SandboxError("cannot start the sandbox worker: \(masker.mask(error.description))", error.exitStatus)
+            let reason = silent.expired ? silent.reason(sandbox.idleTimeoutMilliseconds) : masker.mask(error.description)
+            throw SandboxError("cannot start the sandbox worker: \(reason)", error.exitStatus)
         }
 
         let directory: RunDirectory
         do {
-            directory = try RunDirectory.create(
-                parent: options.runDirectoryParent, runID: options.runID ?? RunDirectory.newRunID(), manifest: manifest, masker: masker)
+            if let resume = options.resume {
+                directory = try RunDirectory.resume(path: resume, manifest: manifest, masker: masker)
+            } else {
+                directory = try RunDirectory.create(
+                    parent: options.runDirectoryParent, runID: options.runID ?? RunDirectory.newRunID(), manifest: manifest, masker: masker)
+            }
         } catch {
             throw SandboxError(error.message, error.exitStatus)
         }
         directory.log("run \(directory.runID) of '\(manifest.name)' runs in a sandbox worker (isolation: \(isolation))")
+        if let relays, relays.count > 0 || relays.hostNetwork {
+            directory.log(relays.hostNetwork
+                ? "a database connection cannot go through a relay (TLS, a socket or a DSN of its own): the worker keeps the host's network"
+                : "database steps reach their servers through \(relays.count) relay\(relays.count == 1 ? "" : "s") on Unix sockets in \(relays.folder ?? ""); the worker has no network")
+        }
         let eventsDescriptor = open(directory.eventsPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard eventsDescriptor >= 0 else { throw SandboxError("cannot create '\(directory.eventsPath)': \(systemMessage(errno))", .cannotCreate) }
         defer { close(eventsDescriptor) }
         let sinks = options.eventSinks + [DescriptorEventSink(descriptor: eventsDescriptor)]
-        let seen = TrackedMutex((lastSeq: 0, ended: false))
+        let firstSeq = options.resume == nil ? 1 : directory.lastEventSeq() + 1
+        let seen = TrackedMutex((lastSeq: firstSeq - 1, ended: false))
 
-        let params = RunParams(runID: directory.runID, adapter: "sandbox", isolation: isolation, jobs: options.jobs)
+        var params = RunParams(runID: directory.runID, adapter: "sandbox", isolation: isolation, jobs: options.jobs)
+        if options.resume != nil {
+            // The worker skips the writers that committed here and numbers its events after ours.
+            params.resume = ResumeParams(committed: manifest.steps.map(\.id).filter(directory.isCommitted), firstSeq: firstSeq)
+        }
         var outcome: (status: String, exit: ExitStatus, failed: [FailedStep])?
         var breakage: String?
         do {
@@ -202,14 +232,15 @@ public final class SandboxRunner: Sendable {
             breakage = masker.mask(error.description)
         }
 
-        if outcome != nil {
+        if outcome != nil, !silent.expired {
             do {
                 try bringBack(channel: channel, directory: directory, shared: shared)
             } catch {
                 breakage = masker.mask(error.description)
             }
         }
-        if let breakage {
+        if var breakage {
+            if silent.expired { breakage = silent.reason(sandbox.idleTimeoutMilliseconds) }
             process.kill()
             directory.log("the sandbox worker failed: \(breakage)")
             let (lastSeq, ended) = seen.withLock { ($0.lastSeq, $0.ended) }
@@ -231,6 +262,46 @@ public final class SandboxRunner: Sendable {
             runID: directory.runID, directory: directory.path, status: outcome!.status, exitStatus: outcome!.exit, failedSteps: outcome!.failed)
     }
 
+    // MARK: Silence
+
+    /// Whether the host gave up on a silent worker, and the thread that watches for it.
+    private final class SilenceWatch: Sendable {
+        private let state = Atomic(0)
+        let signal = ChangeSignal()
+
+        /// The worker missed its heartbeats and was killed.
+        var expired: Bool { state.load(ordering: .acquiring) == 2 }
+        /// The run is over: the watch ends.
+        var finished: Bool { state.load(ordering: .acquiring) == 1 }
+
+        func expire() { _ = state.compareExchange(expected: 0, desired: 2, ordering: .acquiringAndReleasing) }
+
+        func finish() {
+            _ = state.compareExchange(expected: 0, desired: 1, ordering: .acquiringAndReleasing)
+            signal.notify()
+        }
+
+        func reason(_ timeout: Int) -> String {
+            "the worker stopped answering: no message in \(timeout % 1000 == 0 ? "\(timeout / 1000) s" : "\(timeout) ms")"
+        }
+    }
+
+    /// Kills the transport when no message has come from the worker for the idle timeout.
+    private func watchSilence(channel: Channel, process: any WorkerTransport, silent: SilenceWatch) {
+        let timeout = sandbox.idleTimeoutMilliseconds
+        startThread {
+            while true {
+                let deadline = channel.lastHeard + timeout
+                if silent.signal.wait(deadline: deadline, until: { silent.finished ? true : nil }) != nil { return }
+                if MonotonicClock.milliseconds() >= channel.lastHeard + timeout {
+                    silent.expire()
+                    process.kill()
+                    return
+                }
+            }
+        }
+    }
+
     // MARK: Starting the worker
 
     /// A folder the host and a worker on this machine share: the worker's TMPDIR, as the host sees
@@ -241,12 +312,22 @@ public final class SandboxRunner: Sendable {
     }
 
     private func startWorker(
-        connections: [String: PreparedConnection]
-    ) throws(SandboxError) -> (WorkerProcess, String, SharedFolder?) {
+        connections: inout [String: PreparedConnection]
+    ) throws(SandboxError) -> (any WorkerTransport, String, SharedFolder?, RelaySet?) {
+        if let e2b = sandbox.e2b {
+            guard let executable = currentExecutable() else { throw SandboxError("cannot find this program's executable (/proc/self/exe)", .software) }
+            do throws(SandboxError) {
+                let worker = try E2BWorker.start(
+                    settings: e2b, executable: executable, libraries: mappedLibraries(), onStandardError: sandbox.onWorkerStandardError)
+                return (worker, "e2b", nil, nil)
+            } catch {
+                throw SandboxError("cannot start the sandbox worker: \(masker.mask(error.description))", error.exitStatus)
+            }
+        }
         if let command = sandbox.command {
             var environment: [String: String] = [:]
             for name in SandboxOptions.forwardedVariables { environment[name] = sandbox.environment[name] }
-            return (try WorkerProcess.spawn(["/bin/sh", "-c", command], environment: environment), "external", nil)
+            return (try WorkerProcess.spawn(["/bin/sh", "-c", command], environment: environment), "external", nil, nil)
         }
         guard let executable = currentExecutable() else { throw SandboxError("cannot find this program's executable (/proc/self/exe)", .software) }
         // Beside the run directories, so the files the writers produce are renamed into place
@@ -260,24 +341,91 @@ public final class SandboxRunner: Sendable {
         }
         do throws(SandboxError) {
             if let bwrap = Bubblewrap.usable(environment: sandbox.environment) {
-                // Database drivers reach their servers over the network; relays on Unix sockets are
-                // not built yet, so a manifest with a database step keeps the host's network.
-                let network = connections.values.contains { connection in
-                    if case .resolved(let resolved) = connection { return resolved.family != "sqlite" && resolved.family != "filesystem" }
-                    return false
+                // The network is loopback only: database steps reach their servers through relays
+                // on Unix sockets; a connection a relay cannot carry (TLS that a Unix socket would
+                // drop, a socket or a DSN of its own) keeps the host's network for the run.
+                let relays = RelaySet()
+                var network = false
+                do throws(SandboxError) {
+                    for (stepID, connection) in connections.sorted(by: { $0.key < $1.key }) {
+                        guard case .resolved(let resolved) = connection, resolved.family != "sqlite", resolved.family != "filesystem" else { continue }
+                        guard let plan = DatabaseRelays.plan(resolved, index: relays.count + 1, folder: DatabaseRelays.workerFolder) else {
+                            network = true
+                            relays.hostNetwork = true
+                            continue
+                        }
+                        try relays.open(socket: plan.socket, host: plan.host, port: plan.port)
+                        var rewritten = resolved
+                        rewritten.fields = plan.fields
+                        connections[stepID] = .resolved(rewritten)
+                    }
+                    let arguments = Bubblewrap.arguments(
+                        bwrap: bwrap, executable: executable, scratch: scratch, hostPaths: hostPathsForBubblewrap(), network: network,
+                        relays: relays.folder)
+                    return (try WorkerProcess.spawn(arguments, environment: [:]), "bwrap", SharedFolder(host: scratch, worker: "/sandbox"),
+                            relays)
+                } catch {
+                    relays.close()
+                    throw error
                 }
-                let arguments = Bubblewrap.arguments(
-                    bwrap: bwrap, executable: executable, scratch: scratch, hostPaths: hostPathsForBubblewrap(), network: network)
-                return (try WorkerProcess.spawn(arguments, environment: [:]), "bwrap", SharedFolder(host: scratch, worker: "/sandbox"))
             }
             if sandbox.requireIsolation {
                 throw SandboxError("--require-isolation: bubblewrap (bwrap) is not installed or not allowed here, so the worker cannot be isolated")
             }
             return (try WorkerProcess.spawn([executable, "--worker"], environment: ["TMPDIR": scratch]), "none",
-                    SharedFolder(host: scratch, worker: scratch))
+                    SharedFolder(host: scratch, worker: scratch), nil)
         } catch {
             FileSystem.remove(scratch)
             throw error
+        }
+    }
+
+    /// The relays of one run and the owner-only folder of their sockets (short, under /tmp: a
+    /// socket's path has at most 107 bytes), bound into bubblewrap at `/relays`.
+    final class RelaySet: Sendable {
+        private let state = Mutex<(folder: String?, relays: [SocketRelay])>((nil, []))
+        private let network = Atomic(false)
+
+        /// Whether a connection could not be relayed, so the worker keeps the host's network.
+        var hostNetwork: Bool {
+            get { network.load(ordering: .acquiring) }
+            set { network.store(newValue, ordering: .releasing) }
+        }
+
+        /// How many relays are open.
+        var count: Int { state.withLock { $0.relays.count } }
+        /// The sockets' folder, once a relay is open.
+        var folder: String? { state.withLock { $0.folder } }
+
+        /// Opens a relay listening on `socket` (relative to the folder) for `host`:`port`.
+        func open(socket: String, host: String, port: Int) throws(SandboxError) {
+            var folder = self.folder
+            if folder == nil {
+                do {
+                    folder = try FileSystem.temporaryDirectory(in: "/tmp", prefix: "osiris-relay-")
+                } catch {
+                    throw SandboxError("cannot create the folder of the database relays: \(error)", .cannotCreate)
+                }
+                state.withLock { $0.folder = folder }
+            }
+            let path = folder! + "/" + socket
+            do {
+                try FileSystem.createDirectories(FileSystem.directory(of: path))
+            } catch {
+                throw SandboxError("cannot create the folder of the database relays: \(error)", .cannotCreate)
+            }
+            let relay = try SocketRelay(path: path, host: host, port: port)
+            state.withLock { $0.relays.append(relay) }
+        }
+
+        /// Closes every relay and removes the folder.
+        func close() {
+            let (folder, relays) = state.withLock { state in
+                defer { state = (nil, []) }
+                return state
+            }
+            for relay in relays { relay.stop() }
+            if let folder { FileSystem.remove(folder) }
         }
     }
 
@@ -485,8 +633,12 @@ public final class SandboxRunner: Sendable {
         private let output: TrackedMutex<FileDescriptorOutput?>
         private let reader: TrackedMutex<LineReader>
         private let nextID = TrackedMutex(1)
+        private let heard = Atomic(MonotonicClock.milliseconds())
 
-        init(process: WorkerProcess) {
+        /// When the last message (or the last request sent) was, in `MonotonicClock` milliseconds.
+        var lastHeard: Int { heard.load(ordering: .acquiring) }
+
+        init(process: any WorkerTransport) {
             output = TrackedMutex(FileDescriptorOutput(descriptor: process.requests))
             reader = TrackedMutex(LineReader(descriptor: process.messages))
         }
@@ -519,6 +671,7 @@ public final class SandboxRunner: Sendable {
             output.withLock { output in _ = try? output?.write(line) }
             return try reader.withLock { reader throws(SandboxError) -> JSONValue in
                 while let line = reader.next() {
+                    heard.store(MonotonicClock.milliseconds(), ordering: .releasing)
                     guard !line.isEmpty else { continue }
                     let message: WorkerMessage
                     do throws(WorkerError) {

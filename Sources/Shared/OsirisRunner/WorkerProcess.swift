@@ -6,10 +6,26 @@ import Glibc
 import Musl
 #endif
 
+/// How the host reaches a worker: a descriptor to write requests to and one to read messages from,
+/// whatever carries them (a child's pipes, an E2B sandbox's process stream).
+protocol WorkerTransport: Sendable {
+    /// The host writes requests here.
+    var requests: Int32 { get }
+    /// The host reads messages here.
+    var messages: Int32 { get }
+    /// Closes the worker's input (a worker ends when it sees the end of it).
+    func closeRequests()
+    /// Ends the worker at once, whatever it is doing.
+    func kill()
+    /// Waits for the worker to end; returns its wait status.
+    @discardableResult
+    func wait() -> Int32
+}
+
 /// A transport's process: a child whose standard input and output carry the worker protocol. It
 /// runs in a process group of its own, so a Ctrl-C on the terminal reaches only the host, which
 /// sends `cancel`; its standard error is the host's.
-final class WorkerProcess: Sendable {
+final class WorkerProcess: WorkerTransport {
     /// The child's process id (also its process group).
     let pid: pid_t
     /// The host writes requests here (the child's standard input).
@@ -119,12 +135,12 @@ enum Bubblewrap {
     /// The bwrap command that starts `executable --worker`: read-only /usr and the folders of the
     /// libraries this very process maps (the worker is the same binary), a private /tmp capped at
     /// `temporaryBytes`, the files the steps read read-only, `scratch` (the worker's TMPDIR) and the
-    /// folders of absolute output paths as the only writable host folders, no
-    /// network but loopback unless `network`, a cleared environment, a new user namespace with an
+    /// folders of absolute output paths as the only writable host folders, the database relays'
+    /// folder at `/relays`, no network but loopback unless `network`, a cleared environment, a new user namespace with an
     /// unprivileged uid and no capabilities, and death with the host.
     static func arguments(
         bwrap: String, executable: String, scratch: String, hostPaths: (read: [String], write: [String]), network: Bool,
-        temporaryBytes: Int = 256 << 20
+        relays: String? = nil, temporaryBytes: Int = 256 << 20
     ) -> [String] {
         var arguments = [bwrap, "--ro-bind", "/usr", "/usr"]
         var bound: Set<String> = ["/usr"]
@@ -152,6 +168,7 @@ enum Bubblewrap {
             "--proc", "/proc", "--dev", "/dev", "--size", String(temporaryBytes), "--tmpfs", "/tmp",
             "--bind", scratch, "/sandbox",
         ]
+        if let relays { arguments += ["--bind", relays, DatabaseRelays.workerFolder] }
         // The folders of absolute output paths, writable; then the inputs the steps read, read-only
         // where they are (the worker links the relative ones into its folder).
         for folder in hostPaths.write { arguments += ["--bind", folder, folder] }
@@ -170,15 +187,7 @@ enum Bubblewrap {
 
     /// The folders of the shared libraries this process has mapped, outside /usr.
     static func mappedLibraryFolders() -> [String] {
-        guard let maps = try? InputFile.read("/proc/self/maps") else { return [] }
-        var folders: Set<String> = []
-        for line in String(decoding: maps, as: UTF8.self).split(separator: "\n") {
-            guard let slash = line.firstIndex(of: "/") else { continue }
-            let path = String(line[slash...])
-            guard path.contains(".so"), !path.hasPrefix("/usr/") else { continue }
-            folders.insert(FileSystem.directory(of: path))
-        }
-        return folders.sorted()
+        Set(mappedLibraries().filter { !$0.hasPrefix("/usr/") }.map(FileSystem.directory(of:))).sorted()
     }
 }
 

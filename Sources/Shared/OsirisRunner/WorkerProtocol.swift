@@ -13,8 +13,9 @@ import Musl
 /// notifications, one per run event, in `seq` order:
 ///
 /// ```json
-/// {"id":1,"jsonrpc":"2.0","method":"hello","params":{"protocol":1}}
-/// {"id":1,"jsonrpc":"2.0","result":{"capabilities":["put_file","read_artifact"],"protocol":1,"version":"0.1.0"}}
+/// {"id":1,"jsonrpc":"2.0","method":"hello","params":{"heartbeat_ms":10000,"protocol":1}}
+/// {"id":1,"jsonrpc":"2.0","result":{"capabilities":["heartbeat","put_file","read_artifact"],"protocol":1,"version":"0.1.0"}}
+/// {"jsonrpc":"2.0","method":"heartbeat","params":{}}
 /// {"jsonrpc":"2.0","method":"event","params":{"event":"step_start","attempt":1,"component":"filesystem.csv_extractor","run_id":"20261127T021500Z-k3f9q2","seq":2,"step_id":"extract","ts":"2026-11-27T02:15:00.101Z","v":1}}
 /// ```
 ///
@@ -197,7 +198,8 @@ package enum PreparedConnection: Sendable {
     case failed(StepError)
 }
 
-/// `run`'s parameters: `{"adapter":"sandbox","isolation":"none","jobs":2,"run_id":"20261127T021500Z-k3f9q2"}`.
+/// `run`'s parameters: `{"adapter":"sandbox","isolation":"none","jobs":2,"run_id":"20261127T021500Z-k3f9q2"}`,
+/// with `"resume":{"committed":["load"],"first_seq":14}` when the host resumes a run (`--resume`).
 /// Its result: `{"exit_code":0,"failed_steps":[{"code":"RUN","message":"...","step_id":"load"}],"status":"success"}`.
 package struct RunParams: Sendable {
     /// The run id the host chose (the host's run directory has this name).
@@ -208,11 +210,33 @@ package struct RunParams: Sendable {
     package var isolation: String
     /// How many steps run at once.
     package var jobs: Int
+    /// What the host's earlier run of this directory left, when it resumes one.
+    package var resume: ResumeParams?
+
+    package init(runID: String, adapter: String, isolation: String, jobs: Int) {
+        self.runID = runID
+        self.adapter = adapter
+        self.isolation = isolation
+        self.jobs = jobs
+    }
 
     /// The wire form.
     package var json: JSONValue {
-        ["run_id": .string(runID), "adapter": .string(adapter), "isolation": .string(isolation), "jobs": .int(jobs)]
+        var object: [String: JSONValue] = [
+            "run_id": .string(runID), "adapter": .string(adapter), "isolation": .string(isolation), "jobs": .int(jobs),
+        ]
+        if let resume { object["resume"] = ["committed": .array(resume.committed.map(JSONValue.string)), "first_seq": .int(resume.firstSeq)] }
+        return .object(object)
     }
+}
+
+/// A resumed run as `run` carries it: the writers that committed in the earlier run (skipped), and
+/// the `seq` of the first event of this one.
+package struct ResumeParams: Sendable {
+    /// The ids of the writers that committed.
+    package var committed: [String]
+    /// The `seq` the first event gets.
+    package var firstSeq: Int
 }
 
 /// One file `list_artifacts` reports:

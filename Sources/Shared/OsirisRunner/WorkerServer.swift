@@ -1,6 +1,7 @@
 import OML
 import OsirisCore
 import OsirisDrivers
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -41,6 +42,9 @@ public final class WorkerServer: Sendable {
     private let cancellation = CancellationToken()
     private let state = TrackedMutex(State())
     private let changes = ChangeSignal()
+    /// Set once the worker ends: the heartbeat stops.
+    private let ended = Atomic(false)
+    private let heartbeating = Atomic(false)
 
     /// Hardens the process (no core dumps, not dumpable, SIGTERM when the parent dies), creates the
     /// worker's folder under `$TMPDIR` (else /tmp) and moves into it.
@@ -120,6 +124,21 @@ public final class WorkerServer: Sendable {
             state.openUpload = nil
         }
         FileSystem.remove(folder)
+        ended.store(true, ordering: .releasing)
+        changes.notify()
+    }
+
+    /// Sends a `heartbeat` notification every `interval` milliseconds until the worker ends, so a
+    /// host can tell a long silent step from a worker that stopped answering.
+    private func startHeartbeat(every interval: Int) {
+        guard heartbeating.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return }
+        startThread { [self] in
+            while true {
+                let deadline = MonotonicClock.milliseconds() + interval
+                if changes.wait(deadline: deadline, until: { ended.load(ordering: .acquiring) ? true : nil }) != nil { return }
+                send(.notification("heartbeat"))
+            }
+        }
     }
 
     private func send(_ message: WorkerMessage) {
@@ -136,7 +155,10 @@ public final class WorkerServer: Sendable {
             guard params["protocol"]?.intValue == WorkerProtocol.version else {
                 throw WorkerError(.invalidParams, "this worker speaks protocol \(WorkerProtocol.version), not \(params["protocol"].map(JSONWriter.canonicalString) ?? "none")")
             }
-            return ["protocol": .int(WorkerProtocol.version), "version": .string(version), "capabilities": ["put_file", "read_artifact"]]
+            if let interval = params["heartbeat_ms"]?.intValue, interval > 0 { startHeartbeat(every: max(interval, 50)) }
+            return [
+                "protocol": .int(WorkerProtocol.version), "version": .string(version), "capabilities": ["heartbeat", "put_file", "read_artifact"],
+            ]
         case "put_file":
             try putFile(params)
             return [:]
@@ -239,6 +261,9 @@ public final class WorkerServer: Sendable {
         options.jobs = max(1, params["jobs"]?.intValue ?? 2)
         options.preparedConnections = prepared.connections
         options.eventSinks = [ForwardingSink(server: self)]
+        if let resume = params["resume"] {
+            options.resume = try resumableDirectory(runID: runID, manifest: prepared.manifest, resume: resume)
+        }
         let runner = Runner(manifest: prepared.manifest, options: options, cancellation: cancellation, masker: masker)
         startThread { [self] in
             let result: WorkerMessage
@@ -258,6 +283,27 @@ public final class WorkerServer: Sendable {
             send(result)
             changes.notify()
         }
+    }
+
+    /// A run directory for the runner's `--resume`, made from what the host's says: the writers
+    /// that committed there, and the last `seq` of its events (the only line of `events.jsonl`).
+    private func resumableDirectory(runID: String, manifest: Manifest, resume: JSONValue) throws(WorkerError) -> String {
+        let path = folder + "/runs/" + runID
+        let committed = Set((resume["committed"]?.arrayValue ?? []).compactMap(\.stringValue))
+        var steps: [String: JSONValue] = [:]
+        for step in manifest.steps { steps[step.id] = ["committed": .bool(committed.contains(step.id))] }
+        let status: JSONValue = [
+            "run_id": .string(runID), "manifest_fp": .string(manifest.fingerprints["manifest_fp"] ?? ""), "status": "running",
+            "steps": .object(steps),
+        ]
+        do {
+            try FileSystem.createDirectories(path)
+            try AtomicFile.write(JSONWriter.line(status), to: path + "/status.json")
+            try AtomicFile.write(JSONWriter.line(["seq": .int(max(0, (resume["first_seq"]?.intValue ?? 1) - 1))]), to: path + "/events.jsonl")
+        } catch {
+            throw WorkerError(.server, "cannot prepare the resumed run's folder: \(error)")
+        }
+        return path
     }
 
     /// Forwards the runner's event lines as `event` notifications and notes the artifacts they announce.
