@@ -85,6 +85,10 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
+        // The seeded fuzzing harness of `make faults` (bench/faults/run); built, never installed.
+        .executableTarget(
+            name: "osiris-fuzz", dependencies: ["OsirisCore", "OML", "OMLCompiler", "OsirisDrivers"]),
+
         // Tests mirror the libraries; CLITests runs the built tools against golden cases.
         .testTarget(name: "OsirisCoreTests", dependencies: ["OsirisCore"]),
         .testTarget(name: "OsirisYAMLTests", dependencies: ["OsirisYAML", "OsirisCore"]),
