@@ -103,7 +103,7 @@ let package = Package(
         .testTarget(
             name: "OsirisChatTests", dependencies: ["OsirisChat", "OML", "OMLLint", "OsirisCore", "osiris-chat"],
             exclude: ["Fixtures"]),
-        .testTarget(name: "CLITests", dependencies: ["oml-lint", "oml-compile", "osiris-exec", "osiris-discover", "osiris-chat"]),
+        .testTarget(name: "CLITests", dependencies: ["oml-lint", "oml-compile", "osiris-exec", "osiris-discover", "osiris-chat", "osiris-fuzz"]),
     ],
     swiftLanguageModes: [.v6]
 )

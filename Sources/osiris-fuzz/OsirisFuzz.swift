@@ -121,12 +121,13 @@ enum OsirisFuzz {
             while options.replay ? batchIndex < batches.count : total < options.inputs {
                 let batch = options.replay
                     ? batches[batchIndex] : (0..<min(2000, options.inputs - total)).map { _ in mutator.mutant(&random) }
-                CrashGuard.remember(Array(batch.joined(separator: [0x0A])))
+                let lines = WorkerTarget.lines(batch)
+                CrashGuard.remember(lines)
                 do {
                     let outcome = try target.run(batch)
                     accepted += outcome.answered - outcome.rejected
                 } catch {
-                    report(error, index: batchIndex, bytes: Array(batch.joined(separator: [0x0A])))
+                    report(error, index: batchIndex, bytes: lines)
                 }
                 total += batch.count
                 batchIndex += 1
@@ -139,12 +140,14 @@ enum OsirisFuzz {
                 "manifest": ManifestTarget(), "snapshot": SnapshotTarget(), "connections": ConnectionsTarget(),
             ]
             guard let target = targets[options.target] else { usage("unknown target '\(options.target)'") }
-            func run(_ bytes: [UInt8], _ index: Int) {
-                CrashGuard.remember(bytes)
+            func run(_ mutant: [UInt8], _ index: Int) {
+                // The crash file and --replay hold the mutant; `prepare` is deterministic.
+                let bytes = target.prepare(mutant)
+                CrashGuard.remember(mutant)
                 do {
                     if try target.run(bytes) { accepted += 1 }
                 } catch {
-                    report(error, index: index, bytes: bytes)
+                    report(error, index: index, bytes: mutant)
                 }
                 total += 1
             }

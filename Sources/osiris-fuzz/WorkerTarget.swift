@@ -31,15 +31,21 @@ struct WorkerTarget {
         return lines.map { Array($0.utf8) }
     }
 
-    /// Runs `batch` (lines without their newline) through one worker; throws a failure naming what broke.
-    func run(_ batch: [[UInt8]]) throws(FuzzFailure) -> (answered: Int, rejected: Int) {
-        let inputPath = scratch + "/batch.in", outputPath = scratch + "/batch.out"
+    /// The batch as the worker reads it, one message a line: a newline inside a mutant would split it
+    /// into two messages, so it becomes a space. Also what a failing batch is saved as, for --replay.
+    static func lines(_ batch: [[UInt8]]) -> [UInt8] {
         var input: [UInt8] = []
         for line in batch {
-            // A newline inside a mutant would split it into two messages; keep one message per line.
             input += line.map { $0 == 0x0A ? 0x20 : $0 }
             input.append(0x0A)
         }
+        return input
+    }
+
+    /// Runs `batch` (lines without their newline) through one worker; throws a failure naming what broke.
+    func run(_ batch: [[UInt8]]) throws(FuzzFailure) -> (answered: Int, rejected: Int) {
+        let inputPath = scratch + "/batch.in", outputPath = scratch + "/batch.out"
+        var input = Self.lines(batch)
         // The last line ends the worker in order; a mutant that ends it earlier is fine too.
         input += Array(#"{"id":999999,"jsonrpc":"2.0","method":"shutdown","params":{}}"#.utf8) + [0x0A]
         do {
