@@ -222,6 +222,25 @@ import Testing
         #expect(all.map { $0["seq"] as? Int ?? 0 } == Array(1...all.count))
     }
 
+    /// Found by bench/faults/kill-loop: osiris-exec killed right after creating its run directory (with
+    /// manifest.json, before status.json) left a directory --resume refused (66). Nothing had run, so
+    /// it now resumes with every step pending, under the directory's run id.
+    @Test func aRunKilledBeforeItsStatusFileResumes() throws {
+        try write("in.csv", "a\n1\n")
+        let first = try run(Self.threeSteps)
+        #expect(first.status == 0, "\(first.stderr)")
+        let runID = try #require(try ToolHarness.jsonLines(first.stdout).first?["run_id"] as? String)
+        for name in ["status.json", "events.jsonl", "osiris.log"] {
+            try FileManager.default.removeItem(at: folder.appendingPathComponent("runs/\(runID)/\(name)"))
+        }
+        try FileManager.default.removeItem(at: folder.appendingPathComponent("out.csv"))
+        let resumed = try ToolHarness.run("osiris-exec", ["p.manifest.json", "--resume", "runs/\(runID)"], in: folder)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(try ToolHarness.jsonLines(resumed.stdout).allSatisfy { $0["run_id"] as? String == runID })
+        #expect(try read("out.csv") == "a\n1\n")
+        #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("runs/\(runID)/status.json").path))
+    }
+
     @Test func unsetVariableExits78NamingItNeverAValue() throws {
         try write("osiris_connections.yaml", """
             version: 1

@@ -92,6 +92,13 @@ public final class RunDirectory: Sendable {
         do {
             bytes = try InputFile.read(statusPath)
         } catch {
+            // A run stopped (SIGKILL) between writing manifest.json and status.json ran no step: it
+            // resumes with every step pending, under the directory's run id.
+            if error.reason == "No such file or directory", AtomicFile.hasContents(manifest.canonicalBytes, at: path + "/manifest.json") {
+                let runID = path.split(separator: "/").last.map(String.init) ?? path
+                let steps = Dictionary(uniqueKeysWithValues: manifest.steps.map { ($0.id, StepStatus.pending) })
+                return try RunDirectory(path: path, runID: runID, manifest: manifest, steps: steps, masker: masker)
+            }
             throw RunDirectoryError("cannot resume '\(path)': \(error.reason == "No such file or directory" ? "it has no status.json; is it a run directory?" : error.description)", exitStatus: .noInput)
         }
         guard let json = try? JSONParser.parse(bytes), let runID = json["run_id"]?.stringValue else {
