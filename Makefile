@@ -10,7 +10,7 @@ SWIFT ?= swift
 TOOLS = oml-lint oml-compile osiris-exec osiris-discover osiris-chat
 RELEASE_BIN = .build/release
 
-.PHONY: all build setup test check tsan install uninstall clean man-check bench bench-quick demo demo-servers
+.PHONY: all build setup test check tsan install uninstall clean man-check bench bench-quick faults demo demo-servers
 
 all: build
 
@@ -78,6 +78,12 @@ bench: build
 # sqlite3 shell and cp, 3 rounds; fails when a target is missed, like `make bench`.
 bench-quick: build
 	bench/exec --quick
+
+# Reliability (issue 13), outside `make test`: fuzzing, kill loops, server faults, disk full, soak against the
+# release tools and throwaway servers; figures in bench/RELIABILITY.md. Full scale takes hours; try it with
+# e.g. `make faults ROWS=100000 KILLS=5 FUZZ_INPUTS=100000 SOAK_RUNS=100 SOAK_PARALLEL=20` (bench/faults/run).
+faults: setup build
+	bench/faults/run
 
 clean:
 	rm -rf .build .build-check .build-tsan examples/build examples/demo/build examples/demo/out examples/demo/runs examples/demo/shop.db

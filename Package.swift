@@ -87,6 +87,10 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
+        // The seeded fuzzing harness of `make faults` (bench/faults/run); built, never installed.
+        .executableTarget(
+            name: "osiris-fuzz", dependencies: ["OsirisCore", "OML", "OMLCompiler", "OsirisDrivers"]),
+
         // A loopback HTTP server for the fakes of remote services (model endpoints, E2B).
         .target(name: "LoopbackHTTP", path: "Tests/LoopbackHTTP"),
 
@@ -104,7 +108,7 @@ let package = Package(
         .testTarget(
             name: "OsirisChatTests", dependencies: ["OsirisChat", "OsirisHTTP", "LoopbackHTTP", "OML", "OMLLint", "OsirisCore", "osiris-chat"],
             exclude: ["Fixtures"]),
-        .testTarget(name: "CLITests", dependencies: ["LoopbackHTTP", "oml-lint", "oml-compile", "osiris-exec", "osiris-discover", "osiris-chat"]),
+        .testTarget(name: "CLITests", dependencies: ["LoopbackHTTP", "oml-lint", "oml-compile", "osiris-exec", "osiris-discover", "osiris-chat", "osiris-fuzz"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -117,6 +117,9 @@ struct OsirisChatCommand: ParsableCommand {
             provider: provider, model: model, baseURL: baseURL, maxTokens: maxTokens, connectTimeoutSeconds: connectTimeout,
             replyTimeoutSeconds: replyTimeout, environment: environment)
         let masker = chatSecretMasker(connections: connectionsFile, environment: environment, apiKey: settings.apiKey)
+        // A secret typed into the request (or an answer) goes no further: not to the model, the
+        // session file or the OML's header.
+        text = masker.mask(text)
         let id = session ?? SessionLog.newID()
         var history = session == nil ? [] : try SessionLog.messages(id: id)
         let log = try SessionLog(id: id, masker: masker)
@@ -124,7 +127,7 @@ struct OsirisChatCommand: ParsableCommand {
         var conversation = Conversation(
             client: settings.makeClient(retryAttempts: retries), snapshot: snapshotValue, connections: connectionsFile,
             maxRepairs: maxRepairs, session: log,
-            ask: terminal.map { terminal in { question in terminal.ask("\(question)\n> ") } }, structured: structured,
+            ask: terminal.map { terminal in { question in terminal.ask("\(question)\n> ").map(masker.mask) } }, structured: structured,
             progress: { line in if showsProgress { try? FileDescriptorOutput.standardError.write("osiris-chat: \(line)\n") } })
 
         // In a terminal the model's text shows as it arrives (server-sent events).

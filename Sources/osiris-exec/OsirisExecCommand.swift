@@ -22,7 +22,7 @@ struct OsirisExecCommand: ParsableCommand {
             0 success, 1 a step failed (or its component has no driver in this build), 64 usage error, \
             65 the manifest does not decode or is invalid (edited after oml-compile, a cycle, an unknown \
             component...), 66 it is missing, 69 a server (or the --sandbox worker) is unreachable, 70 internal error, 73 the run \
-            directory cannot be created, 75 a temporary error outlived its retries, 77 credentials \
+            directory cannot be created, 74 a file writer could not write (disk full, file-size limit), 75 a temporary error outlived its retries, 77 credentials \
             rejected, 78 configuration (unset variable, unknown alias), 130/143 interrupted.
             """,
         version: "osiris-exec \(osirisVersion)")

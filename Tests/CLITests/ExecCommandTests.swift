@@ -222,6 +222,25 @@ import Testing
         #expect(all.map { $0["seq"] as? Int ?? 0 } == Array(1...all.count))
     }
 
+    /// Found by bench/faults/kill-loop: osiris-exec killed right after creating its run directory (with
+    /// manifest.json, before status.json) left a directory --resume refused (66). Nothing had run, so
+    /// it now resumes with every step pending, under the directory's run id.
+    @Test func aRunKilledBeforeItsStatusFileResumes() throws {
+        try write("in.csv", "a\n1\n")
+        let first = try run(Self.threeSteps)
+        #expect(first.status == 0, "\(first.stderr)")
+        let runID = try #require(try ToolHarness.jsonLines(first.stdout).first?["run_id"] as? String)
+        for name in ["status.json", "events.jsonl", "osiris.log"] {
+            try FileManager.default.removeItem(at: folder.appendingPathComponent("runs/\(runID)/\(name)"))
+        }
+        try FileManager.default.removeItem(at: folder.appendingPathComponent("out.csv"))
+        let resumed = try ToolHarness.run("osiris-exec", ["p.manifest.json", "--resume", "runs/\(runID)"], in: folder)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(try ToolHarness.jsonLines(resumed.stdout).allSatisfy { $0["run_id"] as? String == runID })
+        #expect(try read("out.csv") == "a\n1\n")
+        #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("runs/\(runID)/status.json").path))
+    }
+
     @Test func unsetVariableExits78NamingItNeverAValue() throws {
         try write("osiris_connections.yaml", """
             version: 1
@@ -398,6 +417,74 @@ import Testing
         #expect(leftovers.isEmpty, "\(leftovers)")
         let runID = try #require(lines.first?["run_id"] as? String)
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("runs/\(runID)/spill").path))
+    }
+
+    /// Past the process's file-size limit (`ulimit -f`, 128 KiB here) a file writer's write fails
+    /// with EFBIG instead of osiris-exec dying of SIGXFSZ: the run exits 74 naming the file, the old
+    /// file is intact and no temporary file is left.
+    @Test(arguments: ["filesystem.csv_writer", "filesystem.jsonl_writer"])
+    func aFileSizeLimitFailsTheWriteWith74(writer: String) throws {
+        var input = "id,text\n"
+        for index in 0..<40_000 { input += "\(index),row number \(index)\n" }
+        try write("big.csv", input)
+        try write("out/target", "the old content\n")
+        try write("p.oml", """
+            oml_version: "0.1.0"
+            name: file-size-limit
+            steps:
+              - {id: read, component: filesystem.csv_extractor, mode: read, config: {path: big.csv}}
+              - {id: write, component: \(writer), mode: write, needs: [read], config: {path: out/target}}
+            """)
+        #expect(try ToolHarness.run("oml-compile", ["p.oml", "-o", "p.manifest.json"], in: folder).status == 0)
+        let osirisExec = ToolHarness.binDirectory.appendingPathComponent("osiris-exec").path
+        let result = try ToolHarness.run(
+            "sh", ["-c", "ulimit -f 256 && exec \"$0\" p.manifest.json --run-dir runs", osirisExec], in: folder)
+        #expect(result.status == 74, "\(result.stderr)")
+        #expect(result.stderr.contains("step 'write' failed: IO: cannot write 'out/target'"), "\(result.stderr)")
+        #expect(result.stderr.contains("File too large"), "\(result.stderr)")
+        let failed = try ToolHarness.jsonLines(result.stdout).first { $0["event"] as? String == "step_failed" }
+        #expect((failed?["error"] as? [String: Any])?["code"] as? String == "IO")
+        #expect(try read("out/target") == "the old content\n")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent("out").path) == ["target"])
+    }
+
+    /// osiris-exec killed with SIGKILL in the middle of a file write cannot remove its temporary file;
+    /// the next write to the same target removes it (nobody holds its lock any more) and succeeds.
+    @Test func theNextWriteRemovesAKilledWritersTemporaryFile() throws {
+        let fifo = folder.appendingPathComponent("feed.csv")
+        #expect(mkfifo(fifo.path, 0o600) == 0)
+        try write("target.csv", "the old content\n")
+        try write("p.oml", """
+            oml_version: "0.1.0"
+            name: killed
+            steps:
+              - {id: read, component: filesystem.csv_extractor, mode: read, config: {path: feed.csv}}
+              - {id: copy, component: filesystem.csv_writer, mode: write, needs: [read], config: {path: target.csv}}
+            """)
+        #expect(try ToolHarness.run("oml-compile", ["p.oml", "-o", "p.manifest.json"], in: folder).status == 0)
+        let (process, _) = try startExec([])
+        let feed = try #require(FileHandle(forWritingAtPath: fifo.path))
+        var chunk = "n,text\n"
+        for index in 0..<150_000 { chunk += "\(index),row \(index)\n" }
+        feed.write(Data(chunk.utf8))
+        func temporaryFiles() throws -> [String] {
+            try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasPrefix(".target.csv.osiris-") }
+        }
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline, try temporaryFiles().isEmpty { usleep(20_000) }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        try feed.close()
+        #expect(process.terminationReason == .uncaughtSignal)
+        #expect(try temporaryFiles().count == 1)
+        #expect(try read("target.csv") == "the old content\n")
+
+        try FileManager.default.removeItem(at: fifo)
+        try write("feed.csv", "n,text\n1,new\n")
+        let next = try ToolHarness.run("osiris-exec", ["p.manifest.json", "--run-dir", "runs"], in: folder)
+        #expect(next.status == 0, "\(next.stderr)")
+        #expect(try read("target.csv") == "n,text\n1,new\n")
+        #expect(try temporaryFiles() == [])
     }
 
     /// A read blocked on a pipe cannot be interrupted; the run still ends promptly and completely.

@@ -40,6 +40,19 @@ import Testing
         #expect(answers[7]["result"] as? [String: Any] != nil)
     }
 
+    /// Found by osiris-fuzz: a `cancel` whose exit_code does not fit in 32 bits made the worker trap
+    /// (SIGILL). It now cancels with the default status, 130, and answers.
+    @Test func aCancelWithAnOutOfRangeExitCodeIsAnswered() throws {
+        let (answers, status) = try converse([
+            #"{"id":1,"jsonrpc":"2.0","method":"cancel","params":{"exit_code":99999999999}}"#,
+            #"{"id":2,"jsonrpc":"2.0","method":"cancel","params":{"exit_code":-2147483649}}"#,
+            #"{"id":3,"jsonrpc":"2.0","method":"shutdown","params":{}}"#,
+        ])
+        #expect(status == 0)
+        #expect(answers.map { $0["id"] as? Int } == [1, 2, 3])
+        #expect(answers.allSatisfy { $0["error"] == nil })
+    }
+
     @Test func aDamagedUploadIsRefused() throws {
         let data = "aWQsbmFtZQoxLEFkYQo="  // "id,name\n1,Ada\n"
         let (answers, _) = try converse([

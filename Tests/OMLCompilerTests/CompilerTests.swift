@@ -203,6 +203,38 @@ let paramsPipeline = """
         #expect(decoded.canonicalBytes == manifest.canonicalBytes)
     }
 
+    /// Found by the fuzzer (osiris-fuzz manifest): a manifest holding a key the decoder does not read,
+    /// with its fingerprint recomputed, was accepted, yet its re-encoding (what `--sandbox` sends a
+    /// worker in `prepare`) lacks the key and fails the fingerprint check there. Such a manifest is now
+    /// refused where it is read, naming the key; so is a value the decoder would rewrite.
+    @Test(arguments: [
+        ("retries", JSONValue.object(["attempts": .int(2)]), "steps[0].retries"),
+        ("connection", JSONValue.null, "steps[0].connection"),
+        ("retry", JSONValue.object(["attempts": .int(3)]), "steps[0].retry.backoff_ms"),
+    ])
+    func decoderRefusesWhatItWouldNotWriteBack(key: String, value: JSONValue, path: String) throws {
+        let manifest = try compile(paramsPipeline)
+        guard case .object(var members) = manifest.json(includingManifestFingerprint: false),
+            case .array(var steps) = members["steps"], case .object(var step) = steps[0]
+        else { Issue.record("not an object"); return }
+        step[key] = value
+        steps[0] = .object(step)
+        members["steps"] = .array(steps)
+        var fingerprints = members["fingerprints"]?.objectValue ?? [:]
+        fingerprints["manifest_fp"] = .string(Fingerprint.sha256(canonicalJSONOf: .object(members)))
+        members["fingerprints"] = .object(fingerprints)
+        do {
+            _ = try Manifest.decode(JSONWriter.line(.object(members)), path: "m.json")
+            Issue.record("accepted")
+        } catch {
+            #expect(error.message == """
+                '\(path)' is not what this toolchain writes there (an unknown key, or a value of another type); \
+                edit the pipeline's OML instead and compile it again: oml-compile FILE -o m.json
+                """)
+            #expect(error.exitStatus == .dataError)
+        }
+    }
+
     @Test func decoderRejectsOMLAndOtherVersions() {
         #expect(throws: ManifestError.self) { try Manifest.decode(Array(paramsPipeline.utf8), path: "p.oml") }
         do {

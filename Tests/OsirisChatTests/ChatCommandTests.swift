@@ -105,6 +105,25 @@ import Testing
         #expect(sessions.first?.contains("sk-never-logged") == false)
     }
 
+    /// Secret canaries on chat's error paths (issue 13): the API key and the connections file's planted
+    /// password appear in no output, session file or request body when the server rejects the key,
+    /// keeps failing, or is gone.
+    @Test(arguments: ["401", "503", "gone"])
+    func errorPathsLeakNoSecret(path: String) throws {
+        let apiKey = "sk-canary-Qz81-never-shown"
+        let server = try ModelServer(path == "401" ? [.status(401)] : [.status(503, retryAfter: "0"), .status(503, retryAfter: "0")])
+        if path == "gone" { server.stop() }
+        defer { if path != "gone" { server.stop() } }
+        let (run, sessions) = try chat(
+            ["--retries", "2", "copy orders to csv, the password is \(ChatFixtures.plantedSecret)"], server: server,
+            environment: ["OPENAI_API_KEY": apiKey])
+        #expect(run.status == (path == "401" ? 77 : path == "503" ? 75 : 69), "\(run.stderr)")
+        for text in [run.stdout, run.stderr] + sessions + server.requests.map(\.body) {
+            #expect(!text.contains(apiKey))
+            #expect(!text.contains(ChatFixtures.plantedSecret))
+        }
+    }
+
     @Test func anthropicThroughTheBaseURL() throws {
         let server = try ModelServer([.anthropic(ChatFixtures.goodDraft)])
         defer { server.stop() }

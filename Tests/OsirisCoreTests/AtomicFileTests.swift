@@ -46,4 +46,27 @@ import Testing
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == [])
     }
+
+    /// A temporary file nobody locks (its writer was killed) is removed by the next writer of the same
+    /// target; one a live writer holds, and those of other targets, stay.
+    @Test func abandonedTemporaryFilesOfTheTargetAreRemoved() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("osiris-atomic-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        #expect(FileManager.default.createFile(atPath: folder + "/.out.csv.osiris-dead01", contents: Data("partial".utf8)))
+        #expect(FileManager.default.createFile(atPath: folder + "/.other.csv.osiris-dead02", contents: nil))
+        let live = try AtomicOutputFile(path: folder + "/out.csv")
+        let liveName = String(live.temporaryPath.split(separator: "/").last!)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder).sorted() == [".other.csv.osiris-dead02", liveName].sorted())
+        let second = try AtomicOutputFile(path: folder + "/out.csv")
+        try second.write(Array("new\n".utf8))
+        try second.commit()
+        let secondName = String(second.temporaryPath.split(separator: "/").last!)
+        #expect(secondName != liveName)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder).sorted() == [".other.csv.osiris-dead02", liveName, "out.csv"].sorted())
+        try live.write(Array("live\n".utf8))
+        try live.commit()
+        #expect(try String(contentsOfFile: folder + "/out.csv", encoding: .utf8) == "live\n")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder).sorted() == [".other.csv.osiris-dead02", "out.csv"])
+    }
 }

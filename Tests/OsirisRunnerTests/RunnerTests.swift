@@ -81,6 +81,28 @@ final class FlakyExtractor: Extractor, Sendable {
         #expect(status["steps"]?["write"]?["rows_written"] == 1)
     }
 
+    /// Found by bench/faults/kill-loop (pg append): osiris-exec killed after a writer's COMMIT but before
+    /// the step's end left status.json without the commit, so --resume appended the rows a second time.
+    /// The commit is now recorded as soon as the writer reports its rows; here the writer fails right
+    /// after, as a killed run would stop, and status.json still says committed (what --resume skips).
+    @Test func aCommitIsRecordedAsSoonAsTheWriterReportsIt() throws {
+        struct CommitThenFail: Writer {
+            func write(_ context: StepContext, input: any BatchSource) throws(StepError) {
+                while try input.next() != nil {}
+                context.progress.wrote(rows: 3, bytes: 24)
+                throw StepError(.run, "stopped after the commit")
+            }
+        }
+        let (outcome, _) = try runSteps(
+            [testStep("read", "test.numbers", .extract), testStep("write", "test.writer", .write, needs: ["read"])],
+            drivers: ["test.numbers": .extractor(NumberExtractor(batches: 1)), "test.writer": .writer(CommitThenFail())], folder: folder)
+        #expect(outcome.status == "failed")
+        let status = try JSONParser.parse(Array(try Data(contentsOf: URL(fileURLWithPath: outcome.directory + "/status.json"))))
+        #expect(status["steps"]?["write"]?["state"] == "failed")
+        #expect(status["steps"]?["write"]?["committed"] == true)
+        #expect(status["steps"]?["read"]?["committed"] == false)
+    }
+
     /// A writer that took a batch cannot start over: its input is partly consumed.
     @Test func aWriterThatTookABatchIsNotRetried() throws {
         let writer = CountingWriter(error: StepError(.connection, "connection reset"), failAfter: 1)

@@ -30,6 +30,9 @@ public enum ToolRunner {
     public static func run(tool: String, _ body: () throws -> ExitStatus) throws {
         // A closed pipe must come back as EPIPE from write(2), not kill the process.
         signal(SIGPIPE, SIG_IGN)
+        // Past a file-size limit (ulimit -f) write(2) must fail with EFBIG, reported as an I/O
+        // error, rather than the process dying of SIGXFSZ with its temporary files left behind.
+        signal(SIGXFSZ, SIG_IGN)
         let status: ExitStatus
         do {
             status = try body()

@@ -47,6 +47,12 @@ public enum AtomicFile {
 /// A file written all or nothing: data goes to a temporary file (`.NAME.osiris-XXXXXX`) in the
 /// target's folder and is renamed over the target only on `commit`. Released without a commit, the
 /// temporary file is removed, so a failed or interrupted write leaves the old file as it was.
+///
+/// The writer holds an exclusive `flock` on its temporary file until it commits, so a process killed
+/// with SIGKILL (whose file cannot be removed by the process itself) leaves a file nobody locks:
+/// the next write to the same target removes such files. The file is created as
+/// `.NAME.osiris-XXXXXX.new`, locked, then renamed, so no unlocked file ever has the name the
+/// clean-up looks for.
 public final class AtomicOutputFile {
     /// The target.
     public let path: String
@@ -64,11 +70,21 @@ public final class AtomicOutputFile {
         // open(2) with mode 0666 lets the kernel apply the umask, so the file gets the usual
         // permissions without reading the process-wide umask (umask(0) + umask(mask) would race
         // with every other thread creating a file in between). mkstemp would create it 0600.
+        Self.removeAbandonedFiles(folder: folder, name: name)
         var attempts = 0
         while true {
             let candidate = "\(folder)/.\(name).osiris-\(Self.randomSuffix())"
-            let descriptor = open(candidate, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+            let descriptor = open(candidate + ".new", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
             if descriptor >= 0 {
+                // A fresh file: nobody else can hold its lock. The rename keeps the inode and the lock.
+                while flock(descriptor, LOCK_EX) != 0, errno == EINTR {}
+                if access(candidate, F_OK) == 0 || rename(candidate + ".new", candidate) != 0 {
+                    close(descriptor)
+                    unlink(candidate + ".new")
+                    attempts += 1
+                    if attempts < 100 { continue }
+                    throw OutputFileError(path: path, reason: "cannot name a temporary file")
+                }
                 self.descriptor = descriptor
                 temporaryPath = candidate
                 return
@@ -77,6 +93,27 @@ public final class AtomicOutputFile {
             attempts += 1
             if code == EINTR || (code == EEXIST && attempts < 100) { continue }
             throw OutputFileError(path: path, reason: systemMessage(code))
+        }
+    }
+
+    /// The temporary files `.NAME.osiris-XXXXXX` of earlier writers of `name` that died without
+    /// removing them (SIGKILL, a power cut): a file whose lock can be taken belongs to no live writer.
+    /// Files another process is writing stay, since it holds their lock.
+    static func removeAbandonedFiles(folder: String, name: String) {
+        let prefix = ".\(name).osiris-"
+        guard let directory = opendir(folder) else { return }
+        var abandoned: [String] = []
+        while let entry = readdir(directory) {
+            let entryName = entryName(entry)
+            guard entryName.hasPrefix(prefix), entryName.utf8.count == prefix.utf8.count + 6 else { continue }
+            abandoned.append(folder + "/" + entryName)
+        }
+        closedir(directory)
+        for path in abandoned {
+            let descriptor = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
+            guard descriptor >= 0 else { continue }
+            if flock(descriptor, LOCK_EX | LOCK_NB) == 0 { unlink(path) }
+            close(descriptor)
         }
     }
 
@@ -111,12 +148,12 @@ public final class AtomicOutputFile {
     /// Flushes to disk and renames the temporary file over the target.
     public func commit() throws(OutputFileError) {
         if fsync(descriptor) != 0 { throw OutputFileError(path: path, reason: systemMessage(errno)) }
-        close(descriptor)
         committed = true
-        if rename(temporaryPath, path) != 0 {
-            let reason = systemMessage(errno)
-            unlink(temporaryPath)
-            throw OutputFileError(path: path, reason: reason)
-        }
+        // Renamed while still locked: once the lock goes, another writer's clean-up may remove the file.
+        let renamed = rename(temporaryPath, path) == 0
+        let reason = renamed ? "" : systemMessage(errno)
+        if !renamed { unlink(temporaryPath) }
+        close(descriptor)
+        if !renamed { throw OutputFileError(path: path, reason: reason) }
     }
 }

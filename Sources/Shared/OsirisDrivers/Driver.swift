@@ -99,7 +99,8 @@ public protocol BatchSource: AnyObject, Sendable {
 public protocol ProgressReporter: Sendable {
     /// Adds to the rows and bytes the step has read.
     func read(rows: Int, bytes: Int)
-    /// Adds to the rows and bytes the step has written.
+    /// Adds to the rows and bytes the step has written; a writer calls it once its write is
+    /// committed (the runner then records the commit for `--resume` at once).
     func wrote(rows: Int, bytes: Int)
     /// Records a file the step created, for `artifact_created`.
     func created(file path: String, bytes: Int, sha256: String)

@@ -15,6 +15,8 @@ public struct StepError: Error, Sendable, CustomStringConvertible {
         case temporary = "TEMPORARY"
         /// Any other failure while running: bad SQL, a constraint, a missing input file (exit 1).
         case run = "RUN"
+        /// An output could not be written: a full disk, a file-size limit, a write error (exit 74).
+        case io = "IO"
         /// The step's input failed (exit 1).
         case upstreamFailed = "UPSTREAM_FAILED"
         /// The run was interrupted (SIGINT/SIGTERM).
@@ -46,6 +48,7 @@ public struct StepError: Error, Sendable, CustomStringConvertible {
         case .configuration: .configuration
         case .temporary: .temporaryFailure
         case .run, .upstreamFailed: .failure
+        case .io: .ioError
         case .cancelled: .interrupted
         case .internalError: .software
         }

@@ -1,5 +1,6 @@
 import OML
 import OsirisCore
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -59,6 +60,8 @@ public final class RunDirectory: Sendable {
     private let state: TrackedMutex<(status: String, steps: [String: StepStatus])>
     private let logDescriptor: Int32
     private let masker: SecretMasker
+    /// Serializes `saveStatus`.
+    private let saving = Mutex(())
 
     /// A new run id: the UTC time, sortable, and six random characters.
     public static func newRunID() -> String {
@@ -92,6 +95,13 @@ public final class RunDirectory: Sendable {
         do {
             bytes = try InputFile.read(statusPath)
         } catch {
+            // A run stopped (SIGKILL) between writing manifest.json and status.json ran no step: it
+            // resumes with every step pending, under the directory's run id.
+            if error.reason == "No such file or directory", AtomicFile.hasContents(manifest.canonicalBytes, at: path + "/manifest.json") {
+                let runID = path.split(separator: "/").last.map(String.init) ?? path
+                let steps = Dictionary(uniqueKeysWithValues: manifest.steps.map { ($0.id, StepStatus.pending) })
+                return try RunDirectory(path: path, runID: runID, manifest: manifest, steps: steps, masker: masker)
+            }
             throw RunDirectoryError("cannot resume '\(path)': \(error.reason == "No such file or directory" ? "it has no status.json; is it a run directory?" : error.description)", exitStatus: .noInput)
         }
         guard let json = try? JSONParser.parse(bytes), let runID = json["run_id"]?.stringValue else {
@@ -156,6 +166,12 @@ public final class RunDirectory: Sendable {
 
     /// Saves `status.json` atomically, with the run's overall status when given.
     public func saveStatus(_ status: String?) throws(RunDirectoryError) {
+        // One save at a time, computed and written under the same lock: steps save from their own
+        // threads (a writer's commit), and an older state must never land after a newer one.
+        try saving.withLock { _ throws(RunDirectoryError) in try saveStatusLocked(status) }
+    }
+
+    private func saveStatusLocked(_ status: String?) throws(RunDirectoryError) {
         let json: JSONValue = state.withLock { state in
             if let status { state.status = status }
             var steps: [String: JSONValue] = [:]

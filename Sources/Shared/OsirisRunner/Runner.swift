@@ -542,7 +542,13 @@ private struct Plan {
             directory.log("output of step \(producer) spills to disk for step \(consumer): \(reason)")
         }
         for step in manifest.steps {
-            progress[step.id] = StepProgress(stepID: step.id, events: events, movement: DataMovement()) { [options] id, rows in
+            // A writer reports its rows once they are committed: status.json says so at once, so that
+            // a run killed between the commit and the step's end is not written twice by --resume.
+            let id = step.id, isWriter = step.mode == .write
+            let committed: @Sendable () -> Void = {
+                if isWriter { directory.update(id) { $0.committed = true } }
+            }
+            progress[step.id] = StepProgress(stepID: step.id, events: events, movement: DataMovement(), onCommit: committed) { [options] id, rows in
                 options.onProgress?("\(id): \(rows) rows")
             }
         }

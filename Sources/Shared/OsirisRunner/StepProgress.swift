@@ -22,12 +22,18 @@ final class StepProgress: ProgressReporter, Sendable {
     let movement: DataMovement
     private let events: RunEvents
     private let onTick: @Sendable (String, Int) -> Void
+    /// Called when a writer reports written rows: they are committed (DESIGN.md §7.3).
+    private let onCommit: @Sendable () -> Void
     private let state = TrackedMutex(Totals())
 
-    init(stepID: String, events: RunEvents, movement: DataMovement, onTick: @escaping @Sendable (String, Int) -> Void) {
+    init(
+        stepID: String, events: RunEvents, movement: DataMovement, onCommit: @escaping @Sendable () -> Void = {},
+        onTick: @escaping @Sendable (String, Int) -> Void
+    ) {
         self.stepID = stepID
         self.movement = movement
         self.events = events
+        self.onCommit = onCommit
         self.onTick = onTick
         state.withLock { $0.lastReport = MonotonicClock.milliseconds() }
     }
@@ -48,6 +54,7 @@ final class StepProgress: ProgressReporter, Sendable {
             $0.rowsWritten += rows
             $0.bytesWritten += bytes
         }
+        onCommit()
         tick()
     }
 

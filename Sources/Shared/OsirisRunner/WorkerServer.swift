@@ -191,7 +191,8 @@ public final class WorkerServer: Sendable {
             try startRun(params, id: message.id)
             return nil
         case "cancel":
-            let status = ExitStatus(rawValue: Int32(params["exit_code"]?.intValue ?? 130)) ?? .interrupted
+            // The code comes off the wire: one outside Int32 is no status (Int32(_:) would trap).
+            let status = params["exit_code"]?.intValue.flatMap { Int32(exactly: $0) }.flatMap(ExitStatus.init(rawValue:)) ?? .interrupted
             cancellation.cancel(status: status)
             return [:]
         case "list_artifacts":

@@ -222,7 +222,36 @@ public struct Manifest: Sendable, Equatable {
             toolchain: (json["toolchain"]?.objectValue ?? [:]).compactMapValues(\.stringValue))
         try manifest.validate(registry: registry, path: path)
         try checkFingerprint(json, path: path)
+        // What is not read would be lost where the manifest is written out again (the sandbox's
+        // `prepare` sends `json()`), so a manifest must be exactly what this toolchain writes.
+        if let difference = firstDifference(manifest.json(), json, at: "") {
+            throw fail("""
+                '\(difference)' is not what this toolchain writes there (an unknown key, or a value of another type); \
+                edit the pipeline's OML instead and compile it again: oml-compile FILE -o \(path == "-" ? "MANIFEST" : path)
+                """)
+        }
         return manifest
+    }
+
+    /// The path (`steps[1].retry`) of the first place where `read` differs from `written`, or nil.
+    private static func firstDifference(_ written: JSONValue, _ read: JSONValue, at path: String) -> String? {
+        switch (written, read) {
+        case (.object(let left), .object(let right)):
+            for key in Set(left.keys).union(right.keys).sorted() {
+                let inner = path.isEmpty ? key : "\(path).\(key)"
+                guard let a = left[key], let b = right[key] else { return inner }
+                if let difference = firstDifference(a, b, at: inner) { return difference }
+            }
+            return nil
+        case (.array(let left), .array(let right)):
+            guard left.count == right.count else { return path }
+            for (index, (a, b)) in zip(left, right).enumerated() {
+                if let difference = firstDifference(a, b, at: "\(path)[\(index)]") { return difference }
+            }
+            return nil
+        default:
+            return written == read ? nil : path
+        }
     }
 
     /// One entry of `steps`, with its fields' types checked.

@@ -78,7 +78,8 @@ enum FileWriting {
             do {
                 try body()
             } catch {
-                throw StepError(.run, "cannot write '\(path)': \(error.message)")
+                // A full disk or a file-size limit (EFBIG; the tools ignore SIGXFSZ) is an I/O error.
+                throw StepError(error.kind == .io ? .io : .run, "cannot write '\(path)': \(error.message)")
             }
         }
         while let batch = try input.next() {
@@ -93,7 +94,7 @@ enum FileWriting {
         do {
             try file.commit()
         } catch {
-            throw StepError(.run, error.description)
+            throw StepError(.io, error.description)
         }
         context.progress.wrote(rows: rows, bytes: bytes)
         if let fingerprint = try? FileSystem.fingerprint(ofFile: path) {
