@@ -46,7 +46,8 @@ let package = Package(
             name: "OsirisDiscovery", dependencies: ["OsirisCore", "OML", "OsirisDrivers"],
             path: "Sources/Shared/OsirisDiscovery"),
         .target(
-            name: "OsirisChat", dependencies: ["OsirisCore", "OsirisYAML", "OML", "OMLLint", "OMLCompiler", "CCurl"],
+            name: "OsirisChat",
+            dependencies: ["OsirisCore", "OsirisYAML", "OML", "OMLLint", "OMLCompiler", "OsirisDrivers", "OsirisDiscovery", "CCurl"],
             path: "Sources/Shared/OsirisChat"),
         .target(
             name: "OsirisCLI",
@@ -97,7 +98,8 @@ let package = Package(
         .testTarget(
             name: "OsirisDiscoveryTests", dependencies: ["OsirisDiscovery", "OsirisDrivers", "OsirisCore", "OML"], exclude: ["Goldens"]),
         .testTarget(
-            name: "OsirisChatTests", dependencies: ["OsirisChat", "OML", "OMLLint", "OsirisCore", "osiris-chat"],
+            name: "OsirisChatTests",
+            dependencies: ["OsirisChat", "OsirisDiscovery", "OsirisDrivers", "OML", "OMLLint", "OsirisCore", "osiris-chat"],
             exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["oml-lint", "oml-compile", "osiris-exec", "osiris-discover", "osiris-chat"]),
     ],
