@@ -99,8 +99,7 @@ let package = Package(
             name: "OsirisDiscoveryTests", dependencies: ["OsirisDiscovery", "OsirisDrivers", "OsirisCore", "OML"], exclude: ["Goldens"]),
         .testTarget(
             name: "OsirisChatTests",
-            dependencies: ["OsirisChat", "OsirisDiscovery", "OsirisDrivers", "OML", "OMLLint", "OsirisCore", "osiris-chat"],
-            exclude: ["Fixtures"]),
+            dependencies: ["OsirisChat", "OsirisDiscovery", "OsirisDrivers", "OML", "OMLLint", "OsirisCore", "osiris-chat"]),
         .testTarget(name: "CLITests", dependencies: ["oml-lint", "oml-compile", "osiris-exec", "osiris-discover", "osiris-chat"]),
     ],
     swiftLanguageModes: [.v6]
