@@ -70,13 +70,40 @@ import Testing
         #expect((format["json_schema"] as? [String: Any])?["name"] as? String == "oml_pipeline")
     }
 
-    @Test func autoStopsAskingOnceTheServerRejectsTheSchema() throws {
-        let server = try ModelServer([.status(400), .openAI(ChatFixtures.fenced(ChatFixtures.inventedTableDraft)), .openAI(ChatFixtures.goodDraft)])
+    @Test func autoStopsAskingOnceTheServerRejectsBothSchemaForms() throws {
+        let server = try ModelServer([
+            .status(400), .status(400), .openAI(ChatFixtures.fenced(ChatFixtures.inventedTableDraft)), .openAI(ChatFixtures.goodDraft),
+        ])
         defer { server.stop() }
         let conversation = Conversation(
             client: client(server), snapshot: try ChatFixtures.snapshot(), connections: nil, session: nil, ask: nil, structured: .auto)
         guard case .oml = try conversation.run(request: "copy orders to csv") else { Issue.record("refused"); return }
-        #expect(server.requests.map { $0.json["response_format"] != nil } == [true, false, false])
+        #expect(server.requests.map { ($0.json["response_format"] as? [String: Any])?["type"] as? String }
+            == ["json_schema", "json_object", nil, nil])
+    }
+
+    /// What llama-cpp-python's server (0.3.x) answers to OpenAI's `json_schema` form, byte for byte:
+    /// its request type only knows `text` and `json_object` (with a `schema` member), and its error
+    /// handler turns the validation error into HTTP 500.
+    static let llamaCppPythonRejection = ModelServer.Reply(
+        status: 500, headers: ["content-type": "application/json"],
+        body: #"{"error":{"message":"1 validation error for CreateChatCompletionRequest\nresponse_format.type\n  Input should be 'text' or 'json_object' [type=literal_error, input_value='json_schema', input_type=str]","type":"internal_server_error","param":null,"code":null}}"#)
+
+    @Test(arguments: [StructuredMode.auto, .on])
+    func llamaCppPythonTakesTheSchemaAsJSONObjectAndKeepsThatForm(mode: StructuredMode) throws {
+        let server = try ModelServer([
+            Self.llamaCppPythonRejection, .openAI(pipelineJSON.replacingOccurrences(of: "\"orders\"", with: "\"order_lines\"")),
+            .openAI(pipelineJSON),
+        ])
+        defer { server.stop() }
+        let conversation = Conversation(
+            client: client(server), snapshot: try ChatFixtures.snapshot(), connections: nil, session: nil, ask: nil, structured: mode)
+        guard case .oml(let text) = try conversation.run(request: "copy orders to csv") else { Issue.record("refused"); return }
+        #expect(text.contains("table: \"orders\""))
+        let formats = server.requests.map { $0.json["response_format"] as? [String: Any] }
+        #expect(formats.map { $0?["type"] as? String } == ["json_schema", "json_object", "json_object"])
+        let schema = try #require(formats[1]?["schema"] as? [String: Any])
+        #expect(schema["required"] as? [String] == ["oml_version", "name", "steps"])
     }
 
     @Test func onIsRejectedForAnthropicAndOffSendsNoSchema() throws {

@@ -27,6 +27,14 @@ public enum ChatError: OsirisError, Equatable {
     /// folder, 69 unreachable, 77 credentials rejected, 78 configuration such as an unknown alias.
     case discovery(DiscoveryError)
 
+    /// Whether the server refused the form of the request (HTTP 400, 422, or a 500 that reports a
+    /// validation error), so that the same request in another form, such as without a response
+    /// schema, may pass.
+    package var refusesRequestForm: Bool {
+        guard case .requestRejected(_, let status, _) = self else { return false }
+        return status == 400 || status == 422 || status == 500
+    }
+
     public var exitStatus: ExitStatus {
         switch self {
         case .modelNotConfigured: .configuration

@@ -137,7 +137,8 @@ public struct Conversation {
             let reply: String
             do {
                 reply = try client.reply(to: messages, schema: schema, stream: stream)
-            } catch .requestRejected(_, let status, let message) where schema != nil && structured == .auto && (status == 400 || status == 422) {
+            } catch let refusal where schema != nil && structured == .auto && refusal.refusesRequestForm {
+                guard case .requestRejected(_, let status, let message) = refusal else { throw refusal }
                 session?.record("structured_output", ["rejected": .string("HTTP \(status) \(message)")])
                 progress("the server refuses a response schema (HTTP \(status)); asking without one")
                 schema = nil

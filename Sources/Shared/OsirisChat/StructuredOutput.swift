@@ -58,10 +58,23 @@ package enum PipelineSchema {
         ])
     }
 
-    /// The `response_format` member of a chat-completions request.
-    package static func responseFormat(_ schema: JSONValue) -> JSONValue {
-        .object(["type": "json_schema", "json_schema": .object(["name": "oml_pipeline", "schema": schema])])
+    /// The `response_format` member of a chat-completions request, in the server's `style`.
+    package static func responseFormat(_ schema: JSONValue, style: ResponseFormatStyle = .jsonSchema) -> JSONValue {
+        switch style {
+        case .jsonSchema: .object(["type": "json_schema", "json_schema": .object(["name": "oml_pipeline", "schema": schema])])
+        case .jsonObject: .object(["type": "json_object", "schema": schema])
+        }
     }
+}
+
+/// How an OpenAI-compatible server takes a response schema. OpenAI, vLLM and Ollama read
+/// `{"type":"json_schema","json_schema":{"name":...,"schema":{...}}}`; llama-cpp-python's server (and
+/// llama.cpp's) read `{"type":"json_object","schema":{...}}` and answer the first with HTTP 422.
+package enum ResponseFormatStyle: Sendable, Equatable {
+    /// OpenAI's `json_schema` form.
+    case jsonSchema
+    /// The `json_object` form with a `schema` member.
+    case jsonObject
 }
 
 /// Writes a JSON value as block-style YAML, so that a pipeline the model gave as JSON is printed as
