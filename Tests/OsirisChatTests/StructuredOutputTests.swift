@@ -26,6 +26,24 @@ import Testing
         #expect(postgres["properties"]?["config"]?["properties"]?["table"]?["enum"] == nil)
     }
 
+    /// llama-cpp-python's grammar converter refuses unanchored patterns and then falls back, silently,
+    /// to any JSON: every pattern of the schema is anchored, with the same meaning.
+    @Test func everyPatternOfTheSchemaIsAnchored() throws {
+        func patterns(_ value: JSONValue) -> [String] {
+            switch value {
+            case .object(let object): object.flatMap { key, value in key == "pattern" ? [value.stringValue ?? ""] : patterns(value) }
+            case .array(let items): items.flatMap(patterns)
+            default: []
+            }
+        }
+        let all = patterns(PipelineSchema.make(snapshot: try ChatFixtures.snapshot()))
+        #expect(all.contains("^https?://.*$"))
+        #expect(all.allSatisfy { $0.hasPrefix("^") && $0.hasSuffix("$") })
+        #expect(PipelineSchema.anchoringPatterns(["pattern": "ab"]) == ["pattern": "^.*ab.*$"])
+        #expect(PipelineSchema.anchoringPatterns(["pattern": "^a$"]) == ["pattern": "^a$"])
+        #expect(PipelineSchema.anchoringPatterns(["pattern": "^a\\$"]) == ["pattern": "^a\\$.*$"])
+    }
+
     @Test func aJSONReplyIsWrittenAsYAMLThatLintsClean() throws {
         guard case .draft(let text) = ReplyExtractor.extract(pipelineJSON) else { Issue.record("no draft"); return }
         #expect(text == """
@@ -84,10 +102,10 @@ import Testing
 
     /// What llama-cpp-python's server (0.3.x) answers to OpenAI's `json_schema` form, byte for byte:
     /// its request type only knows `text` and `json_object` (with a `schema` member), and its error
-    /// handler turns the validation error into HTTP 500.
+    /// handler turns the validation error into HTTP 500 (recorded from llama-cpp-python 0.3.36).
     static let llamaCppPythonRejection = ModelServer.Reply(
         status: 500, headers: ["content-type": "application/json"],
-        body: #"{"error":{"message":"1 validation error for CreateChatCompletionRequest\nresponse_format.type\n  Input should be 'text' or 'json_object' [type=literal_error, input_value='json_schema', input_type=str]","type":"internal_server_error","param":null,"code":null}}"#)
+        body: #"{"error":{"message":"1 validation error:\n  {'type': 'literal_error', 'loc': ('body', 'response_format', 'type'), 'msg': \"Input should be 'text' or 'json_object'\", 'input': 'json_schema', 'ctx': {'expected': \"'text' or 'json_object'\"}}\n\n  File \"/tmp/osiris-llm/lib/python3.11/site-packages/llama_cpp/server/app.py\", line 376, in create_chat_completion\n    POST /v1/chat/completions","type":"internal_server_error","param":null,"code":null}}"#)
 
     @Test(arguments: [StructuredMode.auto, .on])
     func llamaCppPythonTakesTheSchemaAsJSONObjectAndKeepsThatForm(mode: StructuredMode) throws {

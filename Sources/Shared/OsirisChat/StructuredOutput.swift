@@ -47,7 +47,7 @@ package enum PipelineSchema {
                 ]),
             ]))
         }
-        return .object([
+        return anchoringPatterns(.object([
             "type": "object", "additionalProperties": false, "required": ["oml_version", "name", "steps"],
             "properties": .object([
                 "oml_version": .object(["type": "string", "enum": ["0.1.0"]]),
@@ -55,7 +55,31 @@ package enum PipelineSchema {
                 "description": .object(["type": "string"]),
                 "steps": .object(["type": "array", "minItems": 1, "items": .object(["anyOf": .array(alternatives)])]),
             ]),
-        ])
+        ]))
+    }
+
+    /// `schema` with every `pattern` anchored at both ends without changing what it matches (`^https?://`
+    /// becomes `^https?://.*$`): JSON Schema patterns match anywhere, but the grammar converters of
+    /// llama.cpp and llama-cpp-python refuse an unanchored one, and llama-cpp-python then silently
+    /// constrains the reply to any JSON at all (a small model answers `{}`).
+    package static func anchoringPatterns(_ schema: JSONValue) -> JSONValue {
+        switch schema {
+        case .object(var object):
+            for (key, value) in object {
+                if key == "pattern", case .string(var pattern) = value {
+                    if !pattern.hasPrefix("^") { pattern = "^.*" + pattern }
+                    if !pattern.hasSuffix("$") || pattern.hasSuffix("\\$") { pattern += ".*$" }
+                    object[key] = .string(pattern)
+                } else {
+                    object[key] = anchoringPatterns(value)
+                }
+            }
+            return .object(object)
+        case .array(let items):
+            return .array(items.map(anchoringPatterns))
+        default:
+            return schema
+        }
     }
 
     /// The `response_format` member of a chat-completions request, in the server's `style`.
