@@ -58,15 +58,19 @@ package enum PipelineSchema {
         ]))
     }
 
-    /// `schema` with every `pattern` anchored at both ends without changing what it matches (`^https?://`
-    /// becomes `^https?://.*$`): JSON Schema patterns match anywhere, but the grammar converters of
-    /// llama.cpp and llama-cpp-python refuse an unanchored one, and llama-cpp-python then silently
-    /// constrains the reply to any JSON at all (a small model answers `{}`).
+    /// `schema` with every `pattern` rewritten, without changing what it matches, into the form the
+    /// grammar converters of llama.cpp and llama-cpp-python take (measured with llama-cpp-python 0.3.36):
+    /// - anchored at both ends (`^https?://` becomes `^https?://.*$`): JSON Schema patterns match
+    ///   anywhere, the converters refuse an unanchored one, and llama-cpp-python then silently
+    ///   constrains the reply to any JSON at all (a small model answers `{}`);
+    /// - an escaped dot outside a character class written `[.]`: the converter copies `\.` into a
+    ///   grammar literal that llama.cpp cannot parse, and llama-cpp-python's server dies on it.
     package static func anchoringPatterns(_ schema: JSONValue) -> JSONValue {
         switch schema {
         case .object(var object):
             for (key, value) in object {
                 if key == "pattern", case .string(var pattern) = value {
+                    pattern = bracketingEscapedDots(pattern)
                     if !pattern.hasPrefix("^") { pattern = "^.*" + pattern }
                     if !pattern.hasSuffix("$") || pattern.hasSuffix("\\$") { pattern += ".*$" }
                     object[key] = .string(pattern)
@@ -80,6 +84,28 @@ package enum PipelineSchema {
         default:
             return schema
         }
+    }
+
+    /// `pattern` with `\.` outside character classes written `[.]`.
+    static func bracketingEscapedDots(_ pattern: String) -> String {
+        var result = ""
+        var inClass = false
+        var escaped = false
+        for character in pattern {
+            if escaped {
+                escaped = false
+                if character == "." && !inClass { result += "[.]" } else { result += "\\" + String(character) }
+                continue
+            }
+            switch character {
+            case "\\": escaped = true
+            case "[": inClass = true; result.append(character)
+            case "]": inClass = false; result.append(character)
+            default: result.append(character)
+            }
+        }
+        if escaped { result += "\\" }
+        return result
     }
 
     /// The `response_format` member of a chat-completions request, in the server's `style`.
