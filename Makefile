@@ -56,7 +56,8 @@ man-check: setup
 	$(SWIFT) build >/dev/null
 	scripts/man-check $(TOOLS)
 
-# The README's first command: build the demo database, lint, compile and run the demo pipeline.
+# The README's first command, the whole loop on the demo database: discover, chat (the builtin planner
+# unless a model is configured), lint, compile and run.
 demo: setup build
 	scripts/demo
 
@@ -86,4 +87,4 @@ faults: setup build
 	bench/faults/run
 
 clean:
-	rm -rf .build .build-check .build-tsan examples/build examples/demo/build examples/demo/out examples/demo/runs examples/demo/shop.db
+	rm -rf .build .build-check .build-tsan examples/build examples/demo/build examples/demo/out examples/demo/runs examples/demo/.osiris examples/demo/shop.db

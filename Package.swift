@@ -48,7 +48,8 @@ let package = Package(
             name: "OsirisDiscovery", dependencies: ["OsirisCore", "OML", "OsirisDrivers"],
             path: "Sources/Shared/OsirisDiscovery"),
         .target(
-            name: "OsirisChat", dependencies: ["OsirisCore", "OsirisYAML", "OML", "OMLLint", "OMLCompiler", "OsirisHTTP"],
+            name: "OsirisChat",
+            dependencies: ["OsirisCore", "OsirisYAML", "OML", "OMLLint", "OMLCompiler", "OsirisDrivers", "OsirisDiscovery", "OsirisHTTP"],
             path: "Sources/Shared/OsirisChat"),
         .target(
             name: "OsirisCLI",
@@ -106,8 +107,8 @@ let package = Package(
         .testTarget(
             name: "OsirisDiscoveryTests", dependencies: ["OsirisDiscovery", "OsirisDrivers", "OsirisCore", "OML"], exclude: ["Goldens"]),
         .testTarget(
-            name: "OsirisChatTests", dependencies: ["OsirisChat", "OsirisHTTP", "LoopbackHTTP", "OML", "OMLLint", "OsirisCore", "osiris-chat"],
-            exclude: ["Fixtures"]),
+            name: "OsirisChatTests",
+            dependencies: ["OsirisChat", "OsirisHTTP", "LoopbackHTTP", "OsirisDiscovery", "OsirisDrivers", "OML", "OMLLint", "OsirisCore", "osiris-chat"]),
         .testTarget(name: "CLITests", dependencies: ["LoopbackHTTP", "oml-lint", "oml-compile", "osiris-exec", "osiris-discover", "osiris-chat", "osiris-fuzz"]),
     ],
     swiftLanguageModes: [.v6]

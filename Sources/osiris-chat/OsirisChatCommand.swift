@@ -17,20 +17,25 @@ struct OsirisChatCommand: ParsableCommand {
         commandName: "osiris-chat",
         abstract: "Turn a request and a discovery snapshot into lint-clean OML.",
         discussion: """
-            Reads the snapshot from --snapshot or from standard input when it is not a terminal, asks the \
+            Reads the snapshot from --snapshot or from standard input when it is not a terminal, or \
+            discovers --connection itself as osiris-discover would (same cache, same exit statuses), asks the \
             model (or the builtin planner) for a pipeline, lints and compiles every draft against the \
             snapshot, sends the findings back for at most --max-repairs new drafts, and prints only \
             lint-clean OML. The provider defaults to OSIRIS_LLM_PROVIDER, else openai when OPENAI_API_KEY \
             or OSIRIS_LLM_BASE_URL is set, else anthropic when ANTHROPIC_API_KEY (or CLAUDE_API_KEY) is \
             set, else builtin. Exit status: 0 OML written, 1 no valid OML (or a question without a \
             terminal, a request the builtin planner does not understand, or a preview that failed or was declined), 64 usage error, 65 bad \
-            snapshot or session, 66 unreadable input, 69 model unreachable, 73 output cannot be created, \
-            75 retries ran out, 77 credentials rejected, 78 configuration error.
+            snapshot or session, 66 unreadable input (or a missing SQLite file or folder to discover), 69 model or \
+            database unreachable, 73 output cannot be created, 75 retries ran out, 77 credentials rejected (by the \
+            model or the database), 78 configuration error (such as an unknown connection alias).
             """,
         version: "osiris-chat \(osirisVersion)")
 
     @Option(name: .long, help: ArgumentHelp("Discovery snapshot to ground the request in (default: standard input when it is not a terminal).", valueName: "file"))
     var snapshot: String?
+
+    @Option(name: .long, help: ArgumentHelp("With no snapshot, discover this connection first, as osiris-discover does: @family.alias, a family, or a URL (postgres://, mysql://, sqlite:PATH, file:DIR). Standard input is then not read.", valueName: "ref"))
+    var connection: String?
 
     @OptionGroup var connections: ConnectionsOptions<ChatConnections>
 
@@ -74,6 +79,7 @@ struct OsirisChatCommand: ParsableCommand {
     var request: [String] = []
 
     func validate() throws {
+        if snapshot != nil, connection != nil { throw ValidationError("give --snapshot or --connection, not both") }
         if maxRepairs < 0 { throw ValidationError("--max-repairs must be 0 or more") }
         if maxTokens < 1 { throw ValidationError("--max-tokens must be 1 or more") }
         if retries < 1 { throw ValidationError("--retries must be 1 or more") }
@@ -90,11 +96,12 @@ struct OsirisChatCommand: ParsableCommand {
         let stdinIsTerminal = InputFile.standardInputIsTerminal
         let connectionsFile = try connections.load(environment: environment)
 
-        // The snapshot: the flag, else standard input when it is not a terminal.
+        // The snapshot: the flag, else standard input when it is not a terminal, unless --connection
+        // names what to discover (then standard input is left alone, as a script's loop may own it).
         var snapshotValue: Snapshot? = nil
         if let path = snapshot {
             snapshotValue = try Snapshot.load(path: path)
-        } else if !stdinIsTerminal {
+        } else if !stdinIsTerminal, connection == nil {
             let bytes = try InputFile.read("-")
             if bytes.contains(where: { $0 != 32 && $0 != 10 && $0 != 9 && $0 != 13 }) {
                 snapshotValue = try Snapshot.decode(bytes, path: "-")
@@ -131,6 +138,11 @@ struct OsirisChatCommand: ParsableCommand {
             progress: { line in if showsProgress { try? FileDescriptorOutput.standardError.write("osiris-chat: \(line)\n") } })
 
         // In a terminal the model's text shows as it arrives (server-sent events).
+        if let connection {
+            conversation.discovery = ConnectionDiscovery(
+                connection: connection, connections: connectionsFile, searched: connections.searched, environment: environment,
+                masker: masker)
+        }
         if showsProgress { conversation.stream = { text in try? FileDescriptorOutput.standardError.write(text) } }
         while true {
             let outcome = Result { () throws(ChatError) -> ConversationResult in try conversation.run(request: text, history: history) }

@@ -62,9 +62,7 @@ struct OsirisDiscoverCommand: ParsableCommand {
     private func execute(_ cancellation: CancellationToken) throws -> ExitStatus {
         let environment = Environment.current
         let masker = SecretMasker()
-        let resolver = ConnectionResolver(
-            connections: try connections.load(environment: environment), searched: connections.searched, environment: environment,
-            masker: masker)
+        let connectionsFile = try connections.load(environment: environment)
         let options = DiscoveryOptions(
             connection: connection, depth: DiscoveryDepth(rawValue: depth) ?? .columns,
             tables: tables.flatMap { $0.split(separator: ",").map { String($0.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed()) } }.filter { !$0.isEmpty },
@@ -74,7 +72,9 @@ struct OsirisDiscoverCommand: ParsableCommand {
         progress.start("discovering \(masker.mask(connection))")
         let outcome: DiscoveryOutcome
         do {
-            outcome = try Discovery.run(options, resolver: resolver, cancellation: cancellation, masker: masker)
+            outcome = try Discovery.run(
+                options, connections: connectionsFile, searched: connections.searched, environment: environment,
+                cancellation: cancellation, masker: masker)
         } catch {
             progress.finish()
             throw error

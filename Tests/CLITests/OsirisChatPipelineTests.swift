@@ -1,13 +1,14 @@
 import Foundation
 import Testing
 
-/// `osiris-chat --provider builtin` → `oml-compile` → `osiris-exec` on the SQLite demo database: the
-/// builtin planner's OML lints clean, compiles and runs. The snapshot is the demo schema in the §8
-/// format (Tests/OsirisChatTests/Fixtures), until osiris-discover writes it.
+/// `osiris-discover` → `osiris-chat --provider builtin` → `oml-compile` → `osiris-exec` on the SQLite demo
+/// database: the builtin planner's OML lints clean, compiles and runs.
 @Suite struct OsirisChatPipelineTests {
-    static let snapshot = ToolHarness.repositoryRoot.appendingPathComponent("Tests/OsirisChatTests/Fixtures/shop-snapshot.json")
+    /// The snapshot osiris-discover writes in each demo folder.
+    static let snapshotName = "shop.snapshot.json"
 
-    /// A folder with the demo database, a connections file naming it and a backup database, removed afterwards.
+    /// A folder with the demo database, a connections file naming it and a backup database, and the
+    /// snapshot osiris-discover wrote of it (the cache in the folder too), removed afterwards.
     func withDemo(_ body: (URL) throws -> Void) throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("osiris-chat-demo-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -24,14 +25,23 @@ import Testing
                 mirror: {path: mirror.db}
 
             """.utf8).write(to: folder.appendingPathComponent("osiris_connections.yaml"))
+        let discover = try ToolHarness.run(
+            "osiris-discover", ["@sqlite.demo", "-o", Self.snapshotName], in: folder, environment: cache(folder))
+        try #require(discover.status == 0, "osiris-discover: \(discover.stderr)")
         try body(folder)
     }
+
+    /// Keeps the discovery cache inside the test's folder.
+    func cache(_ folder: URL) -> [String: String] { ["XDG_CACHE_HOME": folder.appendingPathComponent("cache").path] }
+
+    /// The snapshot osiris-discover wrote in `folder`.
+    func snapshot(_ folder: URL) throws -> Data { try Data(contentsOf: folder.appendingPathComponent(Self.snapshotName)) }
 
     /// Chat (snapshot on stdin), compile and run `request`; returns chat's OML.
     @discardableResult
     func chatCompileRun(_ request: String, in folder: URL) throws -> String {
         let chat = try ToolHarness.run(
-            "osiris-chat", ["--provider", "builtin", request], in: folder, stdin: try Data(contentsOf: Self.snapshot))
+            "osiris-chat", ["--provider", "builtin", request], in: folder, stdin: try snapshot(folder))
         try #require(chat.status == 0, "chat: \(chat.stderr)")
         try chat.stdoutBytes.write(to: folder.appendingPathComponent("p.oml"))
         let compile = try ToolHarness.run("oml-compile", ["p.oml", "-o", "p.manifest.json"], in: folder)
@@ -39,6 +49,22 @@ import Testing
         let exec = try ToolHarness.run("osiris-exec", ["p.manifest.json", "--run-dir", "runs"], in: folder)
         try #require(exec.status == 0, "exec: \(exec.stderr)")
         return chat.stdout
+    }
+
+    /// The whole loop as a user types it, through real pipes: discover | chat | compile | exec, and the
+    /// same with chat discovering the connection itself.
+    @Test(arguments: [false, true]) func discoverChatCompileExecThroughPipes(chatDiscovers: Bool) throws {
+        try withDemo { folder in
+            let tool = { (name: String) in "'\(try ToolHarness.executable(name).path)'" }
+            let chat = "\(try tool("osiris-chat")) --provider builtin 'export orders and customers to csv'"
+            let head = chatDiscovers ? "\(chat) --connection @sqlite.demo" : "\(try tool("osiris-discover")) @sqlite.demo | \(chat)"
+            let line = "set -o pipefail; \(head) | \(try tool("oml-compile")) - | \(try tool("osiris-exec")) --run-dir runs - > events.jsonl"
+            let run = try ToolHarness.run("/bin/bash", ["-c", line], in: folder, environment: cache(folder))
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect(try lineCount(folder.appendingPathComponent("out/orders.csv")) == 4001)
+            #expect(try lineCount(folder.appendingPathComponent("out/customers.csv")) == 801)
+            #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("out/products.csv").path))
+        }
     }
 
     func lineCount(_ path: URL) throws -> Int {
@@ -52,7 +78,9 @@ import Testing
     @Test func everyTableToCSV() throws {
         try withDemo { folder in
             let oml = try chatCompileRun("copy all tables to csv", in: folder)
-            #expect(oml.contains("# snapshot: @sqlite.demo sha256:5d1c0ffee"))
+            let snapshot = try #require(try JSONSerialization.jsonObject(with: snapshot(folder)) as? [String: Any])
+            let fingerprint = try #require(snapshot["fingerprint"] as? String)
+            #expect(oml.contains("# snapshot: @sqlite.demo \(fingerprint)\n"))
             #expect(try lineCount(folder.appendingPathComponent("out/customers.csv")) == 801)
             #expect(try lineCount(folder.appendingPathComponent("out/products.csv")) == 61)
             #expect(try String(contentsOf: folder.appendingPathComponent("out/products.csv"), encoding: .utf8)
@@ -85,7 +113,7 @@ import Testing
         try withDemo { folder in
             let chat = try ToolHarness.run(
                 "osiris-chat", ["--provider", "builtin", "--preview", "2", "upsert products into @sqlite.mirror"], in: folder,
-                stdin: try Data(contentsOf: Self.snapshot))
+                stdin: try snapshot(folder))
             #expect(chat.status == 0)
             #expect(chat.stdout.contains("component: sqlite.writer"))
             #expect(chat.stderr == """
@@ -123,7 +151,7 @@ import Testing
 
     func previewCommand(_ request: String) -> String {
         let chat = try! ToolHarness.executable("osiris-chat").path
-        return "'\(chat)' --provider builtin --preview 1 --snapshot '\(Self.snapshot.path)' '\(request)' > p.oml"
+        return "'\(chat)' --provider builtin --preview 1 --snapshot '\(Self.snapshotName)' '\(request)' > p.oml"
     }
 
     @Test func previewInATerminalQuitWritesNothing() throws {

@@ -4,7 +4,7 @@ import Testing
 /// The osiris-chat binary against the in-suite server: what reaches stdout, stderr, the exit status
 /// and the request bodies.
 @Suite struct ChatCommandTests {
-    func snapshot() throws -> Data { try Data(contentsOf: URL(fileURLWithPath: ChatFixtures.snapshotPath)) }
+    func snapshot() throws -> Data { try ChatFixtures.snapshotBytes() }
 
     /// Runs osiris-chat in a fresh folder holding the planted connections file.
     func chat(_ arguments: [String], server: ModelServer?, environment: [String: String] = [:], stdin: Data? = nil) throws
@@ -181,7 +181,7 @@ import Testing
             of: "path: out/orders.csv", with: "path: out/orders-all.csv"))])
         defer { server.stop() }
         try ChatFixtures.withTemporaryFolder { folder in
-            let snapshot = try Data(contentsOf: URL(fileURLWithPath: ChatFixtures.snapshotPath))
+            let snapshot = try ChatFixtures.snapshotBytes()
             let base = ["--base-url", server.baseURL, "--structured", "off", "--session", "shop-1"]
             let first = try ChatTool.run(base + ["copy orders to csv"], in: folder, stdin: snapshot)
             #expect(first.status == 0)
@@ -231,7 +231,8 @@ import Testing
         let server = try server()
         defer { server.stop() }
         try ChatFixtures.withTemporaryFolder { folder in
-            let chat = "'\(ChatTool.binary.path)' --base-url \(server.baseURL) --structured off --snapshot '\(ChatFixtures.snapshotPath)' 'copy the table to csv'"
+            let snapshot = try ChatFixtures.writeSnapshot(in: folder)
+            let chat = "'\(ChatTool.binary.path)' --base-url \(server.baseURL) --structured off --snapshot '\(snapshot)' 'copy the table to csv'"
             let (shown, status) = try inTerminal(chat, in: folder, answer: "the orders table", after: "Which table do you mean?")
             #expect(status == 0, "\(shown)")
             #expect(shown.contains("Which table do you mean?\r\n> "))
@@ -245,7 +246,8 @@ import Testing
         let server = try server()
         defer { server.stop() }
         try ChatFixtures.withTemporaryFolder { folder in
-            let chat = "cat '\(ChatFixtures.snapshotPath)' | '\(ChatTool.binary.path)' --base-url \(server.baseURL) 'copy the table to csv' > p.oml"
+            let snapshot = try ChatFixtures.writeSnapshot(in: folder)
+            let chat = "cat '\(snapshot)' | '\(ChatTool.binary.path)' --base-url \(server.baseURL) 'copy the table to csv' > p.oml"
             let (shown, status) = try inTerminal(chat, in: folder, answer: "orders", after: "Which table do you mean?")
             #expect(status == 0, "\(shown)")
             #expect(try String(contentsOf: folder.appendingPathComponent("p.oml"), encoding: .utf8).hasSuffix(ChatFixtures.goodDraft))

@@ -33,7 +33,7 @@ import Testing
             # Written by osiris-chat; lint-clean when written.
             # request: copy orders to csv
             # provider: openai, model: scripted
-            # snapshot: @sqlite.demo sha256:5d1c0ffee0000000000000000000000000000000000000000000000000000000
+            # snapshot: @sqlite.demo sha256:d76ce8484961121e89a9d582597e6ccaa8cd8117e3a23f7631c9e42e36f1426d
 
             """ + ChatFixtures.goodDraft)
         #expect(server.requests.count == 1)

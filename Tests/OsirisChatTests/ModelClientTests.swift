@@ -70,6 +70,18 @@ import Testing
         #expect(server.requests.count == 3)
     }
 
+    @Test func aServerErrorReportingAValidationFailureIsARefusalNotRetried() throws {
+        let server = try ModelServer([StructuredOutputTests.llamaCppPythonRejection, .openAI("never asked")])
+        defer { server.stop() }
+        let client = OpenAIChatClient(model: "m", baseURL: server.baseURL, apiKey: nil, maxTokens: 10, poster: poster(attempts: 3))
+        let error = #expect(throws: ChatError.self) { try client.reply(to: conversation) }
+        guard case .requestRejected(_, let status, let message) = error else { Issue.record("\(String(describing: error))"); return }
+        #expect(status == 500)
+        #expect(message.hasPrefix("1 validation error:\n"))
+        #expect(error?.exitStatus == .failure)
+        #expect(server.requests.count == 1)
+    }
+
     func slowPoster(attempts: Int) -> JSONPoster {
         JSONPoster(
             transport: CurlTransport(timeouts: HTTPTimeouts(connectMilliseconds: 1000, totalMilliseconds: 300)),

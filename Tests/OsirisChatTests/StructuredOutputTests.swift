@@ -27,6 +27,28 @@ import Testing
         #expect(postgres["properties"]?["config"]?["properties"]?["table"]?["enum"] == nil)
     }
 
+    /// llama-cpp-python's grammar converter refuses unanchored patterns and then falls back, silently,
+    /// to any JSON: every pattern of the schema is anchored, with the same meaning.
+    @Test func everyPatternOfTheSchemaIsAnchored() throws {
+        func patterns(_ value: JSONValue) -> [String] {
+            switch value {
+            case .object(let object): object.flatMap { key, value in key == "pattern" ? [value.stringValue ?? ""] : patterns(value) }
+            case .array(let items): items.flatMap(patterns)
+            default: []
+            }
+        }
+        let all = patterns(PipelineSchema.make(snapshot: try ChatFixtures.snapshot()))
+        #expect(all.contains("^https?://.*$"))
+        #expect(all.allSatisfy { $0.hasPrefix("^") && $0.hasSuffix("$") })
+        #expect(PipelineSchema.anchoringPatterns(["pattern": "ab"]) == ["pattern": "^.*ab.*$"])
+        #expect(PipelineSchema.anchoringPatterns(["pattern": "^a$"]) == ["pattern": "^a$"])
+        #expect(PipelineSchema.anchoringPatterns(["pattern": "^a\\$"]) == ["pattern": "^a\\$.*$"])
+        // llama.cpp cannot parse the grammar literal an escaped dot becomes (its server dies on it).
+        #expect(all.contains("^@[A-Za-z0-9_-]+[.][A-Za-z0-9_-]+$"))
+        #expect(!all.contains { $0.contains("\\.") })
+        #expect(PipelineSchema.anchoringPatterns(["pattern": "^[\\.a]\\.b\\d$"]) == ["pattern": "^[\\.a][.]b\\d$"])
+    }
+
     @Test func aJSONReplyIsWrittenAsYAMLThatLintsClean() throws {
         guard case .draft(let text) = ReplyExtractor.extract(pipelineJSON) else { Issue.record("no draft"); return }
         #expect(text == """
@@ -71,13 +93,40 @@ import Testing
         #expect((format["json_schema"] as? [String: Any])?["name"] as? String == "oml_pipeline")
     }
 
-    @Test func autoStopsAskingOnceTheServerRejectsTheSchema() throws {
-        let server = try ModelServer([.status(400), .openAI(ChatFixtures.fenced(ChatFixtures.inventedTableDraft)), .openAI(ChatFixtures.goodDraft)])
+    @Test func autoStopsAskingOnceTheServerRejectsBothSchemaForms() throws {
+        let server = try ModelServer([
+            .status(400), .status(400), .openAI(ChatFixtures.fenced(ChatFixtures.inventedTableDraft)), .openAI(ChatFixtures.goodDraft),
+        ])
         defer { server.stop() }
         let conversation = Conversation(
             client: client(server), snapshot: try ChatFixtures.snapshot(), connections: nil, session: nil, ask: nil, structured: .auto)
         guard case .oml = try conversation.run(request: "copy orders to csv") else { Issue.record("refused"); return }
-        #expect(server.requests.map { $0.json["response_format"] != nil } == [true, false, false])
+        #expect(server.requests.map { ($0.json["response_format"] as? [String: Any])?["type"] as? String }
+            == ["json_schema", "json_object", nil, nil])
+    }
+
+    /// What llama-cpp-python's server (0.3.x) answers to OpenAI's `json_schema` form, byte for byte:
+    /// its request type only knows `text` and `json_object` (with a `schema` member), and its error
+    /// handler turns the validation error into HTTP 500 (recorded from llama-cpp-python 0.3.36).
+    static let llamaCppPythonRejection = ModelServer.Reply(
+        status: 500, headers: ["content-type": "application/json"],
+        body: #"{"error":{"message":"1 validation error:\n  {'type': 'literal_error', 'loc': ('body', 'response_format', 'type'), 'msg': \"Input should be 'text' or 'json_object'\", 'input': 'json_schema', 'ctx': {'expected': \"'text' or 'json_object'\"}}\n\n  File \"/tmp/osiris-llm/lib/python3.11/site-packages/llama_cpp/server/app.py\", line 376, in create_chat_completion\n    POST /v1/chat/completions","type":"internal_server_error","param":null,"code":null}}"#)
+
+    @Test(arguments: [StructuredMode.auto, .on])
+    func llamaCppPythonTakesTheSchemaAsJSONObjectAndKeepsThatForm(mode: StructuredMode) throws {
+        let server = try ModelServer([
+            Self.llamaCppPythonRejection, .openAI(pipelineJSON.replacingOccurrences(of: "\"orders\"", with: "\"order_lines\"")),
+            .openAI(pipelineJSON),
+        ])
+        defer { server.stop() }
+        let conversation = Conversation(
+            client: client(server), snapshot: try ChatFixtures.snapshot(), connections: nil, session: nil, ask: nil, structured: mode)
+        guard case .oml(let text) = try conversation.run(request: "copy orders to csv") else { Issue.record("refused"); return }
+        #expect(text.contains("table: \"orders\""))
+        let formats = server.requests.map { $0.json["response_format"] as? [String: Any] }
+        #expect(formats.map { $0?["type"] as? String } == ["json_schema", "json_object", "json_object"])
+        let schema = try #require(formats[1]?["schema"] as? [String: Any])
+        #expect(schema["required"] as? [String] == ["oml_version", "name", "steps"])
     }
 
     @Test func onIsRejectedForAnthropicAndOffSendsNoSchema() throws {

@@ -1,17 +1,61 @@
 import Foundation
 import OML
 import OsirisCore
+import OsirisDiscovery
+@testable import OsirisDrivers
 
 /// Fixtures and helpers shared by the chat tests.
 enum ChatFixtures {
     /// This folder.
     static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
 
-    /// The snapshot of the demo database (examples/demo/shop.sql) in the §8 format.
-    static let snapshotPath = folder.appendingPathComponent("Fixtures/shop-snapshot.json").path
+    /// The demo database's recipe.
+    static let demoSQL = folder.appendingPathComponent("../../examples/demo/shop.sql").standardized
+
+    /// Builds the demo database from examples/demo/shop.sql as `folder`/shop.db.
+    static func buildDemoDatabase(in folder: URL) throws {
+        let database = try SQLiteDatabase(path: folder.appendingPathComponent("shop.db").path, create: true)
+        try database.execute(try String(contentsOf: demoSQL, encoding: .utf8))
+        database.close()
+    }
+
+    /// Why the demo snapshot could not be made.
+    struct DemoSnapshotError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// The demo snapshot exactly as `osiris-discover @sqlite.demo` prints it: shop.db built from
+    /// examples/demo/shop.sql in a temporary folder (removed at once) and discovered by OsirisDiscovery
+    /// with no cache. Made once per test process.
+    static let discoveredSnapshot: Result<[UInt8], DemoSnapshotError> = {
+        do {
+            return .success(try withTemporaryFolder { folder in
+                try buildDemoDatabase(in: folder)
+                let connections = try ConnectionsFile.parse(
+                    Array("version: 1\nconnections:\n  sqlite:\n    demo: {default: true, path: shop.db}\n".utf8),
+                    path: folder.appendingPathComponent("osiris_connections.yaml").path)
+                return try Discovery.run(
+                    DiscoveryOptions(connection: "@sqlite.demo"), connections: connections, searched: "the test", environment: [:],
+                    masker: SecretMasker()
+                ).bytes
+            })
+        } catch {
+            return .failure(DemoSnapshotError(description: "cannot discover the demo database: \(error)"))
+        }
+    }()
+
+    /// The demo snapshot's bytes (one line of canonical JSON).
+    static func snapshotBytes() throws -> Data { Data(try discoveredSnapshot.get()) }
 
     /// The demo snapshot, decoded by OML's decoder.
-    static func snapshot() throws -> Snapshot { try Snapshot.load(path: snapshotPath) }
+    static func snapshot() throws -> Snapshot { try Snapshot.decode(try discoveredSnapshot.get(), path: "shop.snapshot.json") }
+
+    /// Writes the demo snapshot into `folder` and returns its path.
+    static func writeSnapshot(in folder: URL) throws -> String {
+        let path = folder.appendingPathComponent("shop.snapshot.json")
+        try snapshotBytes().write(to: path)
+        return path.path
+    }
 
     /// A connections file with a planted secret, for tests that check it never leaks.
     static let plantedSecret = "hunter2-planted-secret"

@@ -32,7 +32,7 @@ public struct BuiltinPlanner: Sendable {
     public func plan(_ request: String) throws(ChatError) -> String {
         guard let snapshot else {
             throw .modelNeeded(
-                "the builtin planner needs a snapshot (pipe osiris-discover's output, or --snapshot FILE); \(ModelSettings.howToConfigure)")
+                "the builtin planner needs a snapshot (pipe osiris-discover's output, --snapshot FILE or --connection REF); \(ModelSettings.howToConfigure)")
         }
         let words = PromptBuilder.words(of: request)
         let source = snapshot.connection

@@ -1,4 +1,5 @@
 import OsirisCore
+import OsirisDiscovery
 
 /// Why `osiris-chat` stopped without OML, each with the exit status of DESIGN.md §1.
 public enum ChatError: OsirisError, Equatable {
@@ -22,6 +23,17 @@ public enum ChatError: OsirisError, Equatable {
     case previewFailed(String)
     /// A session file that does not decode (exit 65).
     case badSession(path: String, reason: String)
+    /// Discovering `--connection` failed, with osiris-discover's status: 66 a missing SQLite file or
+    /// folder, 69 unreachable, 77 credentials rejected, 78 configuration such as an unknown alias.
+    case discovery(DiscoveryError)
+
+    /// Whether the server refused the form of the request (HTTP 400, 422, or a 500 that reports a
+    /// validation error), so that the same request in another form, such as without a response
+    /// schema, may pass.
+    package var refusesRequestForm: Bool {
+        guard case .requestRejected(_, let status, _) = self else { return false }
+        return status == 400 || status == 422 || status == 500
+    }
 
     public var exitStatus: ExitStatus {
         switch self {
@@ -31,6 +43,7 @@ public enum ChatError: OsirisError, Equatable {
         case .retriesExhausted: .temporaryFailure
         case .requestRejected, .modelNeeded, .unansweredQuestion, .previewFailed: .failure
         case .badSession: .dataError
+        case .discovery(let error): error.exitStatus
         }
     }
 
@@ -49,6 +62,7 @@ public enum ChatError: OsirisError, Equatable {
         case .unansweredQuestion(let question): "the model asks: \(question)"
         case .previewFailed(let reason): "the preview run failed: \(reason)"
         case .badSession(let path, let reason): "cannot resume session '\(path)': \(reason)"
+        case .discovery(let error): error.message
         }
     }
 }

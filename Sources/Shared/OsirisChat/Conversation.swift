@@ -8,7 +8,7 @@ public enum ConversationState: String, Sendable {
     case initial = "INIT"
     /// The request is known.
     case intentCaptured = "INTENT_CAPTURED"
-    /// The snapshot is known (read from a file or stdin; discovery from chat is to come).
+    /// The snapshot is known: read from a file or stdin, or discovered from `--connection`.
     case discovery = "DISCOVERY"
     /// A draft is being written by the model or the planner.
     case synthesis = "OML_SYNTHESIS"
@@ -40,6 +40,8 @@ public struct Conversation {
     public var client: (any ModelClient)?
     /// The snapshot the drafts are checked against.
     public var snapshot: Snapshot?
+    /// The connection to discover at the DISCOVERY state when `snapshot` is nil.
+    public var discovery: ConnectionDiscovery? = nil
     /// The connections file, for aliases (never values) and lint.
     public var connections: ConnectionsFile?
     /// How many new drafts the findings of a bad one may ask for.
@@ -81,14 +83,31 @@ public struct Conversation {
         enter(.initial)
         session?.record("request", ["text": .string(request)])
         enter(.intentCaptured)
-        if let snapshot {
+        var grounded = self
+        if snapshot == nil, let discovery {
             enter(.discovery)
-            progress("snapshot of \(snapshot.connection) (\(snapshot.tables.count) table\(snapshot.tables.count == 1 ? "" : "s"))")
+            let (discovered, fromCache) = try discovery.run()
+            grounded.snapshot = discovered
+            session?.record("discovery", ["connection": .string(discovered.connectionName), "from_cache": .bool(fromCache)])
+            progress("discovering \(discovered.connectionName) (\(Self.count(discovered.tables.count, "table")))")
+        } else if let snapshot {
+            enter(.discovery)
+            progress("snapshot of \(snapshot.connectionName) (\(Self.count(snapshot.tables.count, "table")))")
+        }
+        if let snapshot = grounded.snapshot {
             session?.record("snapshot", [
-                "connection": .string(snapshot.connection.description), "tables": .int(snapshot.tables.count),
+                "connection": .string(snapshot.connectionName), "tables": .int(snapshot.tables.count),
                 "fingerprint": snapshot.fingerprint.map(JSONValue.string) ?? .null,
             ])
         }
+        return try grounded.draft(request: request, history: history)
+    }
+
+    /// "1 table", "3 tables".
+    static func count(_ number: Int, _ noun: String) -> String { "\(number) \(noun)\(number == 1 ? "" : "s")" }
+
+    /// From the snapshot on: drafts, lint, repairs and questions.
+    private func draft(request: String, history: [ChatMessage]) throws(ChatError) -> ConversationResult {
         guard let client else { return try planWithoutModel(request) }
 
         // auto: on where the provider supports it, and off for the rest of the run once the server rejects it.
@@ -118,7 +137,8 @@ public struct Conversation {
             let reply: String
             do {
                 reply = try client.reply(to: messages, schema: schema, stream: stream)
-            } catch .requestRejected(_, let status, let message) where schema != nil && structured == .auto && (status == 400 || status == 422) {
+            } catch let refusal where schema != nil && structured == .auto && refusal.refusesRequestForm {
+                guard case .requestRejected(_, let status, let message) = refusal else { throw refusal }
                 session?.record("structured_output", ["rejected": .string("HTTP \(status) \(message)")])
                 progress("the server refuses a response schema (HTTP \(status)); asking without one")
                 schema = nil

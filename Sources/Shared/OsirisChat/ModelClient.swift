@@ -1,5 +1,6 @@
 import OsirisCore
 import OsirisHTTP
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -128,6 +129,10 @@ package struct JSONPoster: Sendable {
                 case 200..<300:
                     return response.body
                 case 401, 403: throw ChatError.credentialsRejected(url: url, status: response.status)
+                case 500 where Self.errorMessage(response.body).map(Self.reportsValidationFailure) == true:
+                    // llama-cpp-python's server answers a body it cannot validate with 500: the request
+                    // is at fault, and sending it again cannot help.
+                    throw ChatError.requestRejected(url: url, status: 500, message: Self.errorMessage(response.body) ?? "")
                 case 408, 409, 425, 429, 500...599:
                     last = "HTTP \(response.status)\(Self.errorMessage(response.body).map { ": \($0)" } ?? "")"
                     retryAfter = response.retryAfterSeconds
@@ -152,6 +157,12 @@ package struct JSONPoster: Sendable {
         throw ChatError.retriesExhausted(url: url, attempts: retry.attempts, last: last)
     }
 
+    /// Whether an error message reports that the request did not validate (pydantic's and FastAPI's
+    /// "1 validation error for ...", "2 validation errors:").
+    static func reportsValidationFailure(_ message: String) -> Bool {
+        message.contains("validation error")
+    }
+
     /// The `error.message` (or `error` text) of an error body, cut short.
     static func errorMessage(_ body: [UInt8]) -> String? {
         guard let json = try? JSONParser.parse(body) else {
@@ -170,6 +181,13 @@ package struct OpenAIChatClient: ModelClient {
     let apiKey: String?
     let maxTokens: Int
     let poster: JSONPoster
+    /// The form of `response_format` the server took last: OpenAI's until the server rejects it.
+    let formatStyle = FormatStyleMemory()
+
+    /// The response-format style a server accepts, shared by the copies of one client.
+    final class FormatStyleMemory: Sendable {
+        let style = Mutex(ResponseFormatStyle.jsonSchema)
+    }
 
     package init(model: String, baseURL: String, apiKey: String?, maxTokens: Int, poster: JSONPoster) {
         self.model = model
@@ -182,12 +200,14 @@ package struct OpenAIChatClient: ModelClient {
     package let supportsStructuredOutput = true
 
     /// The request body of `messages`, with `response_format` when there is a schema and `stream` when streamed.
-    package func body(_ messages: [ChatMessage], schema: JSONValue?, stream: Bool = false) -> JSONValue {
+    package func body(
+        _ messages: [ChatMessage], schema: JSONValue?, style: ResponseFormatStyle = .jsonSchema, stream: Bool = false
+    ) -> JSONValue {
         var object: [String: JSONValue] = [
             "model": .string(model), "max_tokens": .int(maxTokens), "temperature": .int(0),
             "messages": .array(messages.map { .object(["role": .string($0.role), "content": .string($0.content)]) }),
         ]
-        if let schema { object["response_format"] = PipelineSchema.responseFormat(schema) }
+        if let schema { object["response_format"] = PipelineSchema.responseFormat(schema, style: style) }
         if stream { object["stream"] = true }
         return .object(object)
     }
@@ -198,17 +218,37 @@ package struct OpenAIChatClient: ModelClient {
         return json["choices"]?.arrayValue?.first?["delta"]?["content"]?.stringValue
     }
 
+    /// With a schema, OpenAI's form is tried first; when the server rejects it (HTTP 400 or 422) the
+    /// `json_object` form is tried, and kept for the rest of the run once the server takes it.
     package func reply(to messages: [ChatMessage], schema: JSONValue?, stream: ((String) -> Void)?) throws(ChatError) -> String {
+        let style = formatStyle.style.withLock { $0 }
+        do {
+            return try reply(to: messages, schema: schema, style: style, stream: stream)
+        } catch let refusal where schema != nil && style == .jsonSchema && refusal.refusesRequestForm {
+            do {
+                let text = try reply(to: messages, schema: schema, style: .jsonObject, stream: stream)
+                formatStyle.style.withLock { $0 = .jsonObject }
+                return text
+            } catch let second where second.refusesRequestForm {
+                // Neither form: report the first refusal, which names OpenAI's form.
+                throw refusal
+            }
+        }
+    }
+
+    func reply(
+        to messages: [ChatMessage], schema: JSONValue?, style: ResponseFormatStyle, stream: ((String) -> Void)?
+    ) throws(ChatError) -> String {
         let url = baseURL.trimmingTrailingSlashes + "/chat/completions"
         let headers = apiKey.map { ["Authorization: Bearer \($0)"] } ?? []
         if let stream {
             var events = ServerSentEvents()
-            let raw = try poster.send(url: url, headers: headers, body: body(messages, schema: schema, stream: true)) { bytes in
+            let raw = try poster.send(url: url, headers: headers, body: body(messages, schema: schema, style: style, stream: true)) { bytes in
                 for payload in events.feed(bytes) { if let text = Self.deltaText(payload) { stream(text) } }
             }
             return ServerSentEvents.payloads(raw).compactMap(Self.deltaText).joined()
         }
-        let json = try poster.post(url: url, headers: headers, body: body(messages, schema: schema))
+        let json = try poster.post(url: url, headers: headers, body: body(messages, schema: schema, style: style))
         guard let content = json["choices"]?.arrayValue?.first?["message"]?["content"]?.stringValue else {
             throw ChatError.badReply(url: url, reason: "no 'choices[0].message.content'")
         }

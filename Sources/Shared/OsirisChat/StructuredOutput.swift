@@ -47,7 +47,7 @@ package enum PipelineSchema {
                 ]),
             ]))
         }
-        return .object([
+        return anchoringPatterns(.object([
             "type": "object", "additionalProperties": false, "required": ["oml_version", "name", "steps"],
             "properties": .object([
                 "oml_version": .object(["type": "string", "enum": ["0.1.0"]]),
@@ -55,13 +55,76 @@ package enum PipelineSchema {
                 "description": .object(["type": "string"]),
                 "steps": .object(["type": "array", "minItems": 1, "items": .object(["anyOf": .array(alternatives)])]),
             ]),
-        ])
+        ]))
     }
 
-    /// The `response_format` member of a chat-completions request.
-    package static func responseFormat(_ schema: JSONValue) -> JSONValue {
-        .object(["type": "json_schema", "json_schema": .object(["name": "oml_pipeline", "schema": schema])])
+    /// `schema` with every `pattern` rewritten, without changing what it matches, into the form the
+    /// grammar converters of llama.cpp and llama-cpp-python take (measured with llama-cpp-python 0.3.36):
+    /// - anchored at both ends (`^https?://` becomes `^https?://.*$`): JSON Schema patterns match
+    ///   anywhere, the converters refuse an unanchored one, and llama-cpp-python then silently
+    ///   constrains the reply to any JSON at all (a small model answers `{}`);
+    /// - an escaped dot outside a character class written `[.]`: the converter copies `\.` into a
+    ///   grammar literal that llama.cpp cannot parse, and llama-cpp-python's server dies on it.
+    package static func anchoringPatterns(_ schema: JSONValue) -> JSONValue {
+        switch schema {
+        case .object(var object):
+            for (key, value) in object {
+                if key == "pattern", case .string(var pattern) = value {
+                    pattern = bracketingEscapedDots(pattern)
+                    if !pattern.hasPrefix("^") { pattern = "^.*" + pattern }
+                    if !pattern.hasSuffix("$") || pattern.hasSuffix("\\$") { pattern += ".*$" }
+                    object[key] = .string(pattern)
+                } else {
+                    object[key] = anchoringPatterns(value)
+                }
+            }
+            return .object(object)
+        case .array(let items):
+            return .array(items.map(anchoringPatterns))
+        default:
+            return schema
+        }
     }
+
+    /// `pattern` with `\.` outside character classes written `[.]`.
+    static func bracketingEscapedDots(_ pattern: String) -> String {
+        var result = ""
+        var inClass = false
+        var escaped = false
+        for character in pattern {
+            if escaped {
+                escaped = false
+                if character == "." && !inClass { result += "[.]" } else { result += "\\" + String(character) }
+                continue
+            }
+            switch character {
+            case "\\": escaped = true
+            case "[": inClass = true; result.append(character)
+            case "]": inClass = false; result.append(character)
+            default: result.append(character)
+            }
+        }
+        if escaped { result += "\\" }
+        return result
+    }
+
+    /// The `response_format` member of a chat-completions request, in the server's `style`.
+    package static func responseFormat(_ schema: JSONValue, style: ResponseFormatStyle = .jsonSchema) -> JSONValue {
+        switch style {
+        case .jsonSchema: .object(["type": "json_schema", "json_schema": .object(["name": "oml_pipeline", "schema": schema])])
+        case .jsonObject: .object(["type": "json_object", "schema": schema])
+        }
+    }
+}
+
+/// How an OpenAI-compatible server takes a response schema. OpenAI, vLLM and Ollama read
+/// `{"type":"json_schema","json_schema":{"name":...,"schema":{...}}}`; llama-cpp-python's server (and
+/// llama.cpp's) read `{"type":"json_object","schema":{...}}` and answer the first with HTTP 422.
+package enum ResponseFormatStyle: Sendable, Equatable {
+    /// OpenAI's `json_schema` form.
+    case jsonSchema
+    /// The `json_object` form with a `schema` member.
+    case jsonObject
 }
 
 /// Writes a JSON value as block-style YAML, so that a pipeline the model gave as JSON is printed as

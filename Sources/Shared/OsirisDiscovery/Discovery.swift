@@ -58,6 +58,17 @@ public enum Discovery {
         return nil
     }
 
+    /// Discovers `options.connection` the way a tool names it: with the connections file the tool found
+    /// (or nil; `searched` says where it looked, for messages), `${VAR}` from `environment`, and every
+    /// secret registered with `masker`. `osiris-discover` and `osiris-chat --connection` both start here.
+    public static func run(
+        _ options: DiscoveryOptions, connections: ConnectionsFile?, searched: String, environment: [String: String],
+        cancellation: CancellationToken = CancellationToken(), masker: SecretMasker
+    ) throws(DiscoveryError) -> DiscoveryOutcome {
+        let resolver = ConnectionResolver(connections: connections, searched: searched, environment: environment, masker: masker)
+        return try run(options, resolver: resolver, cancellation: cancellation, masker: masker)
+    }
+
     /// Discovers `options.connection` and returns the snapshot. Errors carry the exit status of
     /// DESIGN.md §1 and messages passed through `masker`.
     public static func run(
