@@ -1,17 +1,4 @@
-/// A small, fast, seedable generator (SplitMix64): the same seed gives the same inputs on every machine.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+import OsirisCore
 
 /// Turns seed files into mutants: byte flips, inserts, deletes, splices between seeds, structural
 /// tokens of the input's language, deep nesting, huge numbers and invalid UTF-8, stacked one to four

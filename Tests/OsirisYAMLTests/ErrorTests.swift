@@ -171,7 +171,7 @@ struct ErrorTests {
     }
 
     @Test func garbageNeverCrashes() {
-        var generator = SplitMix(seed: 0x05_1215)
+        var generator = SplitMix64(seed: 0x05_1215)
         let alphabet = Array("[]{}:-,?!&*|>'\"#%@` \n\r\t\0abc123.~<".utf8)
         for round in 0..<2_000 {
             let length = Int(generator.next() % 200)
@@ -190,15 +190,3 @@ struct ErrorTests {
     }
 }
 
-/// A small deterministic random generator for the fuzz test.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

@@ -1,20 +1,7 @@
+import OsirisCore
 import OML
 import Testing
 
-/// A small deterministic pseudo-random generator (SQLFuzzRandom), so the fuzz inputs are the same on every run.
-struct SQLFuzzRandom: RandomNumberGenerator {
-    /// The generator's state.
-    var state: UInt64
-
-    /// Returns the next pseudo-random number.
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Tests that the tokenizer and the analyses survive arbitrary input.
 @Suite("SQL robustness")
@@ -30,7 +17,7 @@ struct SQLRobustnessTests {
     /// Checks that random fragment soups never crash, every token lies inside the text, and offsets increase.
     @Test("random inputs never crash and tokens stay in bounds")
     func randomInputs() {
-        var generator = SQLFuzzRandom(state: 2024)
+        var generator = SplitMix64(seed: 2024)
         for _ in 0..<3_000 {
             let count = Int.random(in: 0...40, using: &generator)
             let sql = (0..<count).map { _ in Self.fragments.randomElement(using: &generator)! }.joined()
