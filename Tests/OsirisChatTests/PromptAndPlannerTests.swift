@@ -73,6 +73,28 @@ import Testing
         #expect(error?.description.contains("'orders' has no primary key") == true)
     }
 
+    /// A snapshot discovered from a URL, as `osiris-discover sqlite:PATH` or `postgres://...` writes it.
+    func urlSnapshot(_ url: String, family: String) throws -> Snapshot {
+        var snapshot = try ChatFixtures.snapshot()
+        snapshot.connectionName = url
+        snapshot.connection = ConnectionReference(family: family, alias: "")
+        snapshot.family = family
+        return snapshot
+    }
+
+    @Test func aSQLiteFileDiscoveredByPathIsReadByPath() throws {
+        let text = try BuiltinPlanner(snapshot: try urlSnapshot("sqlite:data/shop.db", family: "sqlite")).plan("copy orders to csv")
+        #expect(text.contains("      path: \"data/shop.db\"\n      table: \"orders\"\n"))
+        #expect(!text.contains("connection:"))
+        #expect(try lint(text) == [])
+    }
+
+    @Test func aServerDiscoveredByURLNeedsAnAlias() throws {
+        let snapshot = try urlSnapshot("postgres://etl@db.example/shop", family: "postgres")
+        let error = #expect(throws: ChatError.self) { try BuiltinPlanner(snapshot: snapshot).plan("copy orders to csv") }
+        #expect(error?.description.contains("names its connection by URL ('postgres://etl@db.example/shop')") == true)
+    }
+
     @Test(arguments: ["sum revenue by country", "copy orders where total > 100 to csv", "upsert orders to csv", "copy orders"])
     func otherRequestsNeedAModel(request: String) throws {
         let error = #expect(throws: ChatError.self) { try BuiltinPlanner(snapshot: try ChatFixtures.snapshot()).plan(request) }

@@ -85,6 +85,18 @@ public struct BuiltinPlanner: Sendable {
         case "sqlite": extractor = "sqlite.extractor"
         default: throw .modelNeeded("the builtin planner cannot read '\(snapshot.family)' connections; a model is needed")
         }
+        // OML names a connection by alias. A snapshot discovered from a URL has none: a SQLite file is
+        // named by its path instead; a server URL cannot be written into OML without its secrets.
+        let sourceConfig: String
+        if !source.alias.isEmpty {
+            sourceConfig = "connection: \(Self.quoted(source.description))"
+        } else if extractor == "sqlite.extractor", snapshot.connectionName.hasPrefix("sqlite:") {
+            sourceConfig = "path: \(Self.quoted(String(snapshot.connectionName.dropFirst("sqlite:".count))))"
+        } else {
+            throw .modelNeeded(
+                "the snapshot names its connection by URL ('\(snapshot.connectionName)'), which OML cannot refer to; "
+                    + "add it to osiris_connections.yaml and discover it as @family.alias")
+        }
         var lines: [String] = []
         let database = Self.identifier(snapshot.database.map { Self.baseName($0) } ?? source.alias)
         let suffix: String
@@ -103,7 +115,7 @@ public struct BuiltinPlanner: Sendable {
             lines.append("    component: \(extractor)")
             lines.append("    mode: read")
             lines.append("    config:")
-            lines.append("      connection: \(Self.quoted(source.description))")
+            lines.append("      \(sourceConfig)")
             lines.append("      table: \(Self.quoted(tableName))")
             lines.append("  - id: write-\(id)")
             switch output {
