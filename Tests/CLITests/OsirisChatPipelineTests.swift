@@ -130,7 +130,7 @@ import Testing
     /// Runs `command` in a pseudo-terminal (script(1)) in `folder`, typing `answers` once `prompt` shows.
     func inTerminal(_ command: String, in folder: URL, answers: String, after prompt: String) throws -> (shown: String, status: Int32) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        process.executableURL = try ToolHarness.executable("script")
         process.arguments = ["-qec", command, "/dev/null"]
         process.currentDirectoryURL = folder
         let input = Pipe()

@@ -201,8 +201,8 @@ import Testing
     /// Runs `command` in a pseudo-terminal, types `answer` once `prompt` shows; what the terminal showed and the status.
     func inTerminal(_ command: String, in folder: URL, answer: String, after prompt: String) throws -> (shown: String, status: Int32) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
-        process.arguments = ["-qec", command, "/dev/null"]
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")   // script(1) found on PATH
+        process.arguments = ["script", "-qec", command, "/dev/null"]
         process.currentDirectoryURL = folder
         let input = Pipe()
         let output = folder.appendingPathComponent("terminal.out")
