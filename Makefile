@@ -76,7 +76,7 @@ bench: build
 	scripts/with-servers bash -c 'bench/postgres/run && bench/mysql/run && bench/discover/run'
 
 # Under a minute: osiris-exec's 1M-row cases of bench/exec (group, full, filter, copy) against the
-# sqlite3 shell and cp, 3 rounds; fails when a target is missed, like `make bench`.
+# sqlite3 shell and cp, 2 rounds after a warm-up; fails when a target is missed, like `make bench`.
 bench-quick: build
 	bench/exec --quick
 
