@@ -292,6 +292,24 @@ import Testing
         #expect(results[2] == results[0])
     }
 
+    /// A worker binary under /tmp (a fresh clone, a CI runner) is not hidden by the sandbox's private /tmp.
+    @Test func aWorkerBuiltUnderTheTemporaryFolderRunsInTheLocalSandbox() throws {
+        try setUp()
+        let bin = folder.appendingPathComponent("bin")
+        try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: try ToolHarness.executable("osiris-exec"), to: bin.appendingPathComponent("osiris-exec"))
+        try write("p.oml", Self.pipeline)
+        let compile = try ToolHarness.run("oml-compile", ["p.oml", "-o", "p.manifest.json"], in: folder)
+        try #require(compile.status == 0, "\(compile.stderr)")
+        let run = try ToolHarness.run(
+            bin.appendingPathComponent("osiris-exec").path, ["p.manifest.json", "--sandbox", "--run-dir", "runs"], in: folder,
+            environment: ["SHOP_PASSWORD": Self.password])
+        #expect(run.status == 0, "\(run.stderr)")
+        let start = try ToolHarness.jsonLines(run.stdout).first
+        #expect(start?["isolation"] as? String == Mode.localSandbox.isolation)
+        #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("out/report.csv").path))
+    }
+
     @Test func aFailingStepFailsTheSameWayInTheSandbox() throws {
         try setUp()
         try write("p.oml", """

@@ -156,11 +156,6 @@ enum Bubblewrap {
                 bound.insert(top)
             }
         }
-        let executableFolder = FileSystem.directory(of: executable)
-        for folder in [executableFolder] + mappedLibraryFolders() where !bound.contains(where: { folder == $0 || folder.hasPrefix($0 + "/") }) {
-            arguments += ["--ro-bind", folder, folder]
-            bound.insert(folder)
-        }
         for file in ["/etc/ld.so.cache", "/etc/resolv.conf", "/etc/hosts", "/etc/nsswitch.conf", "/etc/ssl"] {
             arguments += ["--ro-bind-try", file, file]
         }
@@ -168,6 +163,13 @@ enum Bubblewrap {
             "--proc", "/proc", "--dev", "/dev", "--size", String(temporaryBytes), "--tmpfs", "/tmp",
             "--bind", scratch, "/sandbox",
         ]
+        // The worker binary and its libraries outside /usr, bound after the private /tmp so that a
+        // build under /tmp (a fresh clone, a CI runner) is not hidden by it.
+        let executableFolder = FileSystem.directory(of: executable)
+        for folder in [executableFolder] + mappedLibraryFolders() where !bound.contains(where: { folder == $0 || folder.hasPrefix($0 + "/") }) {
+            arguments += ["--ro-bind", folder, folder]
+            bound.insert(folder)
+        }
         if let relays { arguments += ["--bind", relays, DatabaseRelays.workerFolder] }
         // The folders of absolute output paths, writable; then the inputs the steps read, read-only
         // where they are (the worker links the relative ones into its folder).
