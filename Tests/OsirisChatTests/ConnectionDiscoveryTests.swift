@@ -69,9 +69,10 @@ import Testing
             let run = try ChatTool.run(
                 ["--provider", "builtin", "--connection", "sqlite:shop.db", "export products as json lines"], in: folder, stdin: Data(),
                 environment: ["XDG_CACHE_HOME": folder.appendingPathComponent("cache").path])
-            // A snapshot of a URL names no alias, so the plan cannot name a connection to read: a model is needed.
-            #expect(run.status == 1)
-            #expect(run.stdout == "")
+            // A snapshot of a SQLite file names no alias: the plan reads the file by its path.
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect(run.stdout.contains("      path: \"shop.db\"\n      table: \"products\"\n"))
+            #expect(!run.stdout.contains("connection:"))
         }
     }
 
