@@ -44,7 +44,9 @@ install: build
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7
 	for tool in $(TOOLS); do install -m 0755 $(RELEASE_BIN)/$$tool $(DESTDIR)$(BINDIR)/$$tool; done
 	for section in 1 5 7; do \
-	    for page in man/*.$$section; do install -m 0644 "$$page" $(DESTDIR)$(MANDIR)/man$$section/; done; \
+	    for page in man/*.$$section; do \
+	        [ "$$page" = man/osiris-fuzz.1 ] || install -m 0644 "$$page" $(DESTDIR)$(MANDIR)/man$$section/; \
+	    done; \
 	done
 
 uninstall:
