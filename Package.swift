@@ -94,6 +94,8 @@ let package = Package(
 
         // A loopback HTTP server for the fakes of remote services (model endpoints, E2B).
         .target(name: "LoopbackHTTP", path: "Tests/LoopbackHTTP"),
+        // script(1) pseudo-terminals for the tests of terminal behaviour.
+        .target(name: "PseudoTerminal", path: "Tests/PseudoTerminal"),
 
         // Tests mirror the libraries; CLITests runs the built tools against golden cases.
         .testTarget(name: "OsirisCoreTests", dependencies: ["OsirisCore"]),
@@ -108,8 +110,8 @@ let package = Package(
             name: "OsirisDiscoveryTests", dependencies: ["OsirisDiscovery", "OsirisDrivers", "OsirisCore", "OML"], exclude: ["Goldens"]),
         .testTarget(
             name: "OsirisChatTests",
-            dependencies: ["OsirisChat", "OsirisHTTP", "LoopbackHTTP", "OsirisDiscovery", "OsirisDrivers", "OML", "OMLLint", "OsirisCore", "osiris-chat"]),
-        .testTarget(name: "CLITests", dependencies: ["LoopbackHTTP", "oml-lint", "oml-compile", "osiris-exec", "osiris-discover", "osiris-chat", "osiris-fuzz"]),
+            dependencies: ["OsirisChat", "OsirisHTTP", "LoopbackHTTP", "PseudoTerminal", "OsirisDiscovery", "OsirisDrivers", "OML", "OMLLint", "OsirisCore", "osiris-chat"]),
+        .testTarget(name: "CLITests", dependencies: ["LoopbackHTTP", "PseudoTerminal", "oml-lint", "oml-compile", "osiris-exec", "osiris-discover", "osiris-chat", "osiris-fuzz"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import PseudoTerminal
 import Testing
 
 /// `osiris-discover` → `osiris-chat --provider builtin` → `oml-compile` → `osiris-exec` on the SQLite demo
@@ -127,26 +128,10 @@ import Testing
         }
     }
 
-    /// Runs `command` in a pseudo-terminal (script(1)) in `folder`, typing `answers` once `prompt` shows.
+    /// Runs `command` in a pseudo-terminal in `folder`, typing `answers` once `prompt` shows.
     func inTerminal(_ command: String, in folder: URL, answers: String, after prompt: String) throws -> (shown: String, status: Int32) {
-        let process = Process()
-        process.executableURL = try ToolHarness.executable("script")
-        process.arguments = ["-qec", command, "/dev/null"]
-        process.currentDirectoryURL = folder
-        let input = Pipe()
-        let output = folder.appendingPathComponent("terminal.out")
-        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-        process.standardInput = input
-        process.standardOutput = try FileHandle(forWritingTo: output)
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline, process.isRunning, !((try? String(contentsOf: output, encoding: .utf8)) ?? "").contains(prompt) {
-            usleep(20_000)
-        }
-        if process.isRunning { try input.fileHandleForWriting.write(contentsOf: Data(answers.utf8)) }
-        process.waitUntilExit()
-        return (try String(contentsOf: output, encoding: .utf8), process.terminationStatus)
+        let session = try PseudoTerminal.run(command, in: folder, typing: answers, after: prompt)
+        return (session.shown, session.status)
     }
 
     func previewCommand(_ request: String) -> String {

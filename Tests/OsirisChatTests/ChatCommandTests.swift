@@ -1,4 +1,5 @@
 import Foundation
+import PseudoTerminal
 import Testing
 
 /// The osiris-chat binary against the in-suite server: what reaches stdout, stderr, the exit status
@@ -200,26 +201,9 @@ import Testing
 @Suite struct ChatTerminalTests {
     /// Runs `command` in a pseudo-terminal, types `answer` once `prompt` shows; what the terminal showed and the status.
     func inTerminal(_ command: String, in folder: URL, answer: String, after prompt: String) throws -> (shown: String, status: Int32) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")   // script(1) found on PATH
-        process.arguments = ["script", "-qec", command, "/dev/null"]
-        process.currentDirectoryURL = folder
-        let input = Pipe()
-        let output = folder.appendingPathComponent("terminal.out")
-        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-        process.standardInput = input
-        process.standardOutput = try FileHandle(forWritingTo: output)
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let deadline = Date().addingTimeInterval(20)
-        while Date() < deadline, process.isRunning, !((try? String(contentsOf: output, encoding: .utf8)) ?? "").contains(prompt) {
-            usleep(20_000)
-        }
-        let asked = ((try? String(contentsOf: output, encoding: .utf8)) ?? "").contains(prompt)
-        #expect(asked)
-        if asked, process.isRunning { try input.fileHandleForWriting.write(contentsOf: Data("\(answer)\n".utf8)) }
-        process.waitUntilExit()
-        return (try String(contentsOf: output, encoding: .utf8), process.terminationStatus)
+        let session = try PseudoTerminal.run(command, in: folder, typing: "\(answer)\n", after: prompt, timeout: 20)
+        #expect(session.prompted)
+        return (session.shown, session.status)
     }
 
     /// In a terminal replies are streamed, so the server answers with event streams.
