@@ -201,3 +201,52 @@ struct AppendResumeServerTests {
         #expect(try TestServers.psql("SELECT count(*) FROM \(schema).t") == "0")
     }
 }
+
+/// MariaDB: a user who may append to the target but neither see nor create the marker table.
+@Suite(.enabled(if: TestServers.available, "needs the servers of scripts/with-servers (make test)"))
+struct AppendResumeMariaDBPrivilegeTests {
+    private let temporary = ExecTestFolder()
+
+    @Test func aUserWhoCannotCreateTheMarkerTableIsToldWhichTable() throws {
+        let socket = try #require(TestServers.environment["OSIRIS_TEST_MYSQL_SOCKET"])
+        let database = TestServers.uniqueName("osiris_ro")
+        let user = String(database.suffix(10)) + "_u"
+        let admin = ["--socket=\(socket)", "-uroot", "--batch", "--skip-column-names"]
+        let setup = try ToolHarness.run("mariadb", admin, stdin: Data("""
+            CREATE DATABASE \(database); CREATE TABLE \(database).t (id BIGINT, v LONGTEXT) ENGINE=InnoDB;
+            CREATE USER '\(user)'@'%' IDENTIFIED BY 'ro-pw'; CREATE USER '\(user)'@'localhost' IDENTIFIED BY 'ro-pw';
+            GRANT SELECT, INSERT, CREATE TEMPORARY TABLES ON \(database).* TO '\(user)'@'%';
+            GRANT SELECT, INSERT, CREATE TEMPORARY TABLES ON \(database).* TO '\(user)'@'localhost';
+            """.utf8))
+        try #require(setup.status == 0, "mariadb: \(setup.stderr)")
+        defer {
+            _ = try? ToolHarness.run("mariadb", admin, stdin: Data(
+                "DROP DATABASE \(database); DROP USER '\(user)'@'%'; DROP USER '\(user)'@'localhost';".utf8))
+        }
+        let folder = temporary.url
+        try Data("""
+            version: 1
+            connections:
+              mysql:
+                ro:
+                  default: true
+                  host: ${OSIRIS_TEST_MYSQL_HOST}
+                  port: ${OSIRIS_TEST_MYSQL_PORT}
+                  database: \(database)
+                  user: \(user)
+                  password: ro-pw
+
+            """.utf8).write(to: folder.appendingPathComponent("ro.yaml"))
+        try Data(AppendResume.input.utf8).write(to: folder.appendingPathComponent("in.csv"))
+        let target = AppendResume.Target(component: "mysql.writer", config: "table: t, write_mode: append", rows: { 0 }, markers: { _ in 0 })
+        try Data(AppendResume.oml(target).utf8).write(to: folder.appendingPathComponent("p.oml"))
+        let compile = try ToolHarness.run("oml-compile", ["--connections", "ro.yaml", "p.oml", "-o", "p.manifest.json"], in: folder)
+        try #require(compile.status == 0, "oml-compile: \(compile.stderr)")
+        let run = try ToolHarness.run("osiris-exec", ["--connections", "ro.yaml", "--run-dir", "runs", "p.manifest.json"], in: folder)
+        #expect(run.status == 78, "\(run.stderr)")
+        #expect(run.stderr.contains("table '\(database).osiris_commits'"), "\(run.stderr)")
+        #expect(run.stderr.contains("this user can neither see nor create it"), "\(run.stderr)")
+        let count = try ToolHarness.run("mariadb", admin + ["-e", "SELECT COUNT(*) FROM \(database).t"])
+        #expect(count.stdout == "0\n")
+    }
+}

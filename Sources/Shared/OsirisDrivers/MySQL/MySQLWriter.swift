@@ -228,7 +228,7 @@ struct MySQLWriter: Writer {
                 """)
         } catch where [1044, 1142].contains(connection.errorNumber) {
             throw CommitMarker.unavailable(
-                "\(plan.database).\(CommitMarker.table)", "it does not exist and this user may not create it: \(error.message)")
+                "\(plan.database).\(CommitMarker.table)", "this user can neither see nor create it: \(error.message)")
         }
     }
 
