@@ -488,7 +488,13 @@ public final class Runner: Sendable {
         while true {
             do throws(StepError) {
                 try cancellation.check()
-                let connection = try options.connection(for: step, family: family)
+                // A connection that does not resolve fails the step when it runs, with its usual error.
+                let connection: ResolvedConnection?
+                do throws(StepError) {
+                    connection = try options.connection(for: step, family: family)
+                } catch {
+                    return nil
+                }
                 let context = self.context(
                     step, connection: connection, progress: plan.progress[step.id]!, temporary: plan.spillDirectory, directory: directory)
                 guard try writer.hasCommitted(context) else { return nil }
