@@ -35,8 +35,9 @@ struct WorkerTarget {
     /// into two messages, so it becomes a space. Also what a failing batch is saved as, for --replay.
     static func lines(_ batch: [[UInt8]]) -> [UInt8] {
         var input: [UInt8] = []
+        input.reserveCapacity(batch.reduce(0) { $0 + $1.count + 1 })
         for line in batch {
-            input += line.map { $0 == 0x0A ? 0x20 : $0 }
+            for byte in line { input.append(byte == 0x0A ? 0x20 : byte) }
             input.append(0x0A)
         }
         return input

@@ -640,7 +640,7 @@ import Testing
 }
 
 /// A temporary folder removed when the suite value goes away.
-private final class ExecTestFolder: Sendable {
+final class ExecTestFolder: Sendable {
     let url: URL
 
     init() {

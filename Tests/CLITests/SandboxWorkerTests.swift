@@ -67,6 +67,42 @@ import Testing
         #expect(Self.error(answers[1]) == (-32602, "put_file: 'data' is not base64"))
     }
 
+    /// Found while measuring osiris-fuzz's worker target: a `shutdown` sent while a run was under way
+    /// left the run going, the worker waiting up to the grace period for it and then removing the
+    /// folder under it. The run is now cancelled first: it ends aborted, answered, and promptly.
+    @Test func aShutdownDuringARunCancelsIt() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("osiris-worker-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var csv = "id,v\n"
+        for row in 1...300_000 { csv += "\(row),value \(row)\n" }
+        try Data(csv.utf8).write(to: folder.appendingPathComponent("in.csv"))
+        try Data("""
+            oml_version: "0.1.0"
+            name: long
+            steps:
+              - {id: extract, component: filesystem.csv_extractor, mode: read, config: {path: \(folder.path)/in.csv}}
+              - {id: write, component: filesystem.csv_writer, mode: write, needs: [extract], config: {path: \(folder.path)/out.csv}}
+
+            """.utf8).write(to: folder.appendingPathComponent("p.oml"))
+        let compile = try ToolHarness.run("oml-compile", ["p.oml"], in: folder)
+        try #require(compile.status == 0, "\(compile.stderr)")
+        let manifest = compile.stdout.trimmingCharacters(in: .newlines)
+        let started = Date()
+        let (answers, status) = try converse([
+            #"{"id":1,"jsonrpc":"2.0","method":"prepare","params":{"connections":{},"manifest":\#(manifest)}}"#,
+            #"{"id":2,"jsonrpc":"2.0","method":"run","params":{"adapter":"sandbox","jobs":2,"run_id":"20261203T000000Z-abcdef"}}"#,
+            #"{"id":3,"jsonrpc":"2.0","method":"shutdown","params":{}}"#,
+        ])
+        #expect(status == 0)
+        let run = try #require(answers.first { $0["id"] as? Int == 2 }?["result"] as? [String: Any])
+        #expect(run["status"] as? String == "aborted")
+        #expect(run["exit_code"] as? Int == 143)
+        #expect(answers.contains { $0["id"] as? Int == 3 })
+        #expect(Date().timeIntervalSince(started) < Double(3))
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("out.csv").path))
+    }
+
     @Test func aWorkerWhoseInputEndsLeavesNothingBehind() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("osiris-worker-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

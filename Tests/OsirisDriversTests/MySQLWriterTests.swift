@@ -120,6 +120,25 @@ import Testing
         #expect(try tables("w_append") == ["w_append"])
     }
 
+    /// An append of a run records (run, step) in osiris_commits in its transaction; the writer then says
+    /// it committed, and a second append of the same run and step is refused, rolled back.
+    @Test(.enabled(if: TestMariaDB.available)) func anAppendOfARunRecordsItsCommitOnce() throws {
+        let table = "w_marker_" + UUID().uuidString.prefix(8).lowercased()
+        try TestMariaDB.run(["CREATE TABLE \(table) (id BIGINT, label LONGTEXT) ENGINE=InnoDB"])
+        defer { try? TestMariaDB.run(["DROP TABLE IF EXISTS \(table)"]) }
+        var step = context(["table": .string(table), "write_mode": "append"])
+        step.runID = "20261203T000000Z-" + table
+        step.manifestFingerprint = "sha256:abc"
+        #expect(try MySQLWriter().hasCommitted(step) == false)
+        let source = { FixedSource(stepID: "up", schema: Self.pair, batches: [batch(Self.pair, self.pairs([(1, "one"), (2, nil)]))]) }
+        try MySQLWriter().write(step, input: source())
+        #expect(try MySQLWriter().hasCommitted(step) == true)
+        #expect(try rows("SELECT step_id, manifest_fp, target_table, rows_written FROM osiris_commits WHERE run_id = '\(step.runID!)'")
+            == [["step", "sha256:abc", "osiris_test.\(table)", "2"]])
+        #expect(throws: StepError.self) { try MySQLWriter().write(step, input: source()) }
+        #expect(try rows("SELECT COUNT(*) FROM \(table)") == [["2"]])
+    }
+
     @Test(.enabled(if: TestMariaDB.available)) func replaceSwapsInExactlyTheNewRows() throws {
         try TestMariaDB.run([
             "DROP TABLE IF EXISTS w_replace",

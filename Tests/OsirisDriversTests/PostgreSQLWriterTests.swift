@@ -112,6 +112,39 @@ final class PostgreSQLWriterTests {
         #expect(try database.rows("SELECT conname FROM pg_constraint WHERE conrelid = 'public.\(table)'::regclass") == [["\(table)_pkey"]])
     }
 
+    /// An append of a run records (run, step) in osiris_commits of the target's schema; the writer
+    /// then says it committed, and a second append of the same run and step is refused, rolled back.
+    @Test func anAppendOfARunRecordsItsCommitOnce() throws {
+        let schema = TestPostgres.uniqueName("pgw_marker")
+        let database = try admin()
+        try database.execute("CREATE SCHEMA \(schema); CREATE TABLE \(schema).t (id bigint, name text)")
+        defer { try? database.execute("DROP SCHEMA \(schema) CASCADE") }
+        var context = step(["table": .string("\(schema).t")])
+        context.runID = "20261203T000000Z-marker"
+        context.manifestFingerprint = "sha256:abc"
+        #expect(try PostgreSQLWriter().hasCommitted(context) == false)
+        let rows = [[Value.int64(1), .text("a", .text)], [.int64(2), .null]]
+        try PostgreSQLWriter().write(context, input: FixedSource(stepID: "up", schema: Self.schema, batches: [batch(Self.schema, rows)]))
+        #expect(try PostgreSQLWriter().hasCommitted(context) == true)
+        #expect(try database.rows("SELECT run_id, step_id, manifest_fp, target_table, rows_written::text FROM \(schema).osiris_commits")
+            == [["20261203T000000Z-marker", "step", "sha256:abc", "\(schema).t", "2"]])
+        do {
+            try PostgreSQLWriter().write(context, input: FixedSource(stepID: "up", schema: Self.schema, batches: [batch(Self.schema, rows)]))
+            Issue.record("a second append of the same run and step was written")
+        } catch {
+            #expect(error.code == .run)
+            #expect(error.message.contains("has already committed its append"))
+        }
+        #expect(try database.rows("SELECT count(*)::text FROM \(schema).t") == [["2"]])
+        // Another run, or the same run's other step, has no marker; replace records none.
+        var other = context
+        other.runID = "20261203T000000Z-other"
+        #expect(try PostgreSQLWriter().hasCommitted(other) == false)
+        var replace = step(["table": .string("\(schema).t"), "write_mode": "replace"])
+        replace.runID = context.runID
+        #expect(try PostgreSQLWriter().hasCommitted(replace) == false)
+    }
+
     @Test func replaceSwapsInANewTableOfTheInputsColumns() throws {
         let table = TestPostgres.uniqueName("pgw_replace")
         let database = try admin()

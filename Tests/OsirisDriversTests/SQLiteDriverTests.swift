@@ -72,6 +72,26 @@ import Testing
         #expect(try read(["path": .string(database), "query": "SELECT count(*) FROM items"]).rows == [["3"]])
     }
 
+    /// An append of a run records (run, step) in osiris_commits in its transaction; the writer then says
+    /// it committed, and a second append of the same run and step is refused with nothing written.
+    @Test func anAppendOfARunRecordsItsCommitOnce() throws {
+        var step = context("sqlite.writer", mode: "write", config: ["path": .string(database), "table": "items"], folder: folder)
+        step.runID = "20261203T000000Z-marker"
+        step.manifestFingerprint = "sha256:abc"
+        #expect(try SQLiteWriter().hasCommitted(step) == false)
+        try SQLiteWriter().write(step, input: FixedSource(stepID: "up", schema: schema, batches: [batch(schema, rows)]))
+        #expect(try SQLiteWriter().hasCommitted(step) == true)
+        #expect(try read(["path": .string(database), "query": "SELECT run_id, step_id, manifest_fp, target_table, rows_written FROM osiris_commits"]).rows
+            == [["20261203T000000Z-marker", "step", "sha256:abc", "items", "3"]])
+        #expect(throws: StepError.self) {
+            try SQLiteWriter().write(step, input: FixedSource(stepID: "up", schema: self.schema, batches: [batch(self.schema, self.rows)]))
+        }
+        #expect(try read(["path": .string(database), "query": "SELECT count(*) FROM items"]).rows == [["3"]])
+        var other = step
+        other.runID = "20261203T000000Z-other"
+        #expect(try SQLiteWriter().hasCommitted(other) == false)
+    }
+
     @Test func failedWriteLeavesTheTargetAsItWas() throws {
         try write(["path": .string(database), "table": "items", "primary_key": ["id"]], [batch(schema, rows)])
         // The second batch repeats an id of the first: the insert into the target fails and rolls back whole.

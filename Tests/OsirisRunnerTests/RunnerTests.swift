@@ -103,6 +103,85 @@ final class FlakyExtractor: Extractor, Sendable {
         #expect(status["steps"]?["read"]?["committed"] == false)
     }
 
+    /// A writer that keeps commit markers as a database append does: (run id, step id) per write.
+    final class MarkingWriter: Writer, Sendable {
+        let markers = Mutex<[String]>([])
+        let writes = Mutex(0)
+        let asked = Mutex<[String]>([])
+        let askError: StepError?
+
+        init(askError: StepError? = nil) { self.askError = askError }
+
+        func write(_ context: StepContext, input: any BatchSource) throws(StepError) {
+            while try input.next() != nil {}
+            writes.withLock { $0 += 1 }
+            markers.withLock { $0.append("\(context.runID ?? "nil")/\(context.step.id)") }
+            context.progress.wrote(rows: 1, bytes: 8)
+        }
+
+        func hasCommitted(_ context: StepContext) throws(StepError) -> Bool {
+            asked.withLock { $0.append("\(context.runID ?? "nil")/\(context.step.id)") }
+            if let askError { throw askError }
+            return markers.withLock { $0.contains("\(context.runID ?? "nil")/\(context.step.id)") }
+        }
+    }
+
+    /// Puts a run's status.json back to the state a kill right after the writer's COMMIT leaves.
+    func forgetCommit(_ directory: String) throws {
+        let url = URL(fileURLWithPath: directory + "/status.json")
+        let text = try String(contentsOf: url, encoding: .utf8)
+        let forgotten = text.replacingOccurrences(of: #""committed":true"#, with: #""committed":false"#)
+        #expect(forgotten != text)
+        try Data(forgotten.utf8).write(to: url)
+    }
+
+    /// The runner asks the writer on --resume, and only then: a marker found skips the step as
+    /// resumed (the event a status.json skip gives) and records the commit; nothing is written again.
+    @Test func resumeAsksTheWriterWhetherItCommitted() throws {
+        let writer = MarkingWriter()
+        let steps = [testStep("read", "test.numbers", .extract), testStep("write", "test.writer", .write, needs: ["read"])]
+        let drivers: [String: Driver] = ["test.numbers": .extractor(NumberExtractor(batches: 1)), "test.writer": .writer(writer)]
+        let (first, _) = try runSteps(steps, drivers: drivers, folder: folder)
+        #expect(first.status == "success")
+        #expect(writer.asked.withLock { $0 }.isEmpty)
+        try forgetCommit(first.directory)
+
+        let (resumed, events) = try runSteps(steps, drivers: drivers, folder: folder, resume: first.directory)
+        #expect(resumed.status == "success")
+        #expect(resumed.runID == first.runID)
+        #expect(writer.asked.withLock { $0 } == ["\(first.runID)/write"])
+        #expect(writer.writes.withLock { $0 } == 1)
+        #expect(events.named("step_skipped", step: "write").map { $0["reason"] } == ["resumed"])
+        #expect(events.named("step_start", step: "write").isEmpty)
+        let status = try JSONParser.parse(Array(try Data(contentsOf: URL(fileURLWithPath: resumed.directory + "/status.json"))))
+        #expect(status["steps"]?["write"]?["committed"] == true)
+        #expect(status["steps"]?["write"]?["state"] == "skipped")
+
+        // No marker of that run: the step runs.
+        writer.markers.withLock { $0.removeAll() }
+        try forgetCommit(first.directory)
+        let (again, againEvents) = try runSteps(steps, drivers: drivers, folder: folder, resume: first.directory)
+        #expect(again.status == "success")
+        #expect(writer.writes.withLock { $0 } == 2)
+        #expect(againEvents.named("step_complete", step: "write").count == 1)
+    }
+
+    /// A writer that cannot say whether it committed (its server is down) fails the step with that
+    /// error's class and writes nothing.
+    @Test func aResumeThatCannotAskFailsTheStep() throws {
+        let writer = MarkingWriter(askError: StepError(.connection, "connection refused"))
+        let steps = [testStep("read", "test.numbers", .extract), testStep("write", "test.writer", .write, needs: ["read"])]
+        let drivers: [String: Driver] = ["test.numbers": .extractor(NumberExtractor(batches: 1)), "test.writer": .writer(writer)]
+        let (first, _) = try runSteps(steps, drivers: drivers, folder: folder)
+        try forgetCommit(first.directory)
+        let (resumed, events) = try runSteps(steps, drivers: drivers, folder: folder, resume: first.directory)
+        #expect(resumed.exitStatus == .unavailable)
+        #expect(writer.writes.withLock { $0 } == 1)
+        let failed = try #require(events.named("step_failed", step: "write").first)
+        #expect(failed["error"]?["code"] == "CONNECTION")
+        #expect(failed["error"]?["message"] == "cannot tell whether the step committed in the run being resumed: connection refused")
+    }
+
     /// A writer that took a batch cannot start over: its input is partly consumed.
     @Test func aWriterThatTookABatchIsNotRetried() throws {
         let writer = CountingWriter(error: StepError(.connection, "connection reset"), failAfter: 1)

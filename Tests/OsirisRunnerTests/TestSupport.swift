@@ -49,7 +49,7 @@ func testStep(_ id: String, _ component: String, _ mode: ManifestStep.Mode, need
 /// cancelled after `limit` seconds, so a deadlock fails the test instead of hanging it.
 func runSteps(
     _ steps: [ManifestStep], drivers: [String: Driver], folder: TemporaryFolder, jobs: Int = 4, queueBudget: Int = 16 << 20,
-    cancellation: CancellationToken = CancellationToken(), limit: Double = 30
+    cancellation: CancellationToken = CancellationToken(), limit: Double = 30, resume: String? = nil
 ) throws -> (RunOutcome, [JSONValue]) {
     let manifest = Manifest(
         name: "test", omlVersion: "0.1.0", profile: "default", description: nil, metadata: [:], params: [:], steps: steps,
@@ -61,6 +61,7 @@ func runSteps(
     options.eventSinks = [sink]
     options.jobs = jobs
     options.queueBudget = queueBudget
+    options.resume = resume
     let watchdog = DispatchWorkItem { cancellation.cancel() }
     DispatchQueue.global().asyncAfter(deadline: .now() + limit, execute: watchdog)
     defer { watchdog.cancel() }

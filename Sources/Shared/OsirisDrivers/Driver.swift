@@ -140,11 +140,16 @@ public struct StepContext: Sendable {
     public var memoryBudget: Int
     /// The run's secret masker.
     public var masker: SecretMasker
+    /// The run the step belongs to, which an append records in its commit marker; nil outside a run
+    /// (a driver called on its own), and then no marker is written.
+    public var runID: String?
+    /// The manifest fingerprint (`manifest_fp`) of the run, recorded beside the run id.
+    public var manifestFingerprint: String
 
     /// Creates a step context.
     public init(
         step: ManifestStep, connection: ResolvedConnection?, cancellation: CancellationToken, progress: any ProgressReporter,
-        temporaryDirectory: String, memoryBudget: Int, masker: SecretMasker
+        temporaryDirectory: String, memoryBudget: Int, masker: SecretMasker, runID: String? = nil, manifestFingerprint: String = ""
     ) {
         self.step = step
         self.step.config = ConfigDefaults.filled(step.config, component: step.component)
@@ -154,6 +159,8 @@ public struct StepContext: Sendable {
         self.temporaryDirectory = temporaryDirectory
         self.memoryBudget = memoryBudget
         self.masker = masker
+        self.runID = runID
+        self.manifestFingerprint = manifestFingerprint
     }
 
     /// A config value.
@@ -178,9 +185,20 @@ public protocol Extractor: Sendable {
 }
 
 /// Writes its one input to a target, all or nothing: a failure leaves the target as it was.
+///
+/// A write that is not idempotent (a database append) also records its commit in the target, in the
+/// same transaction as the rows (a `CommitMarker`), so `--resume` can ask whether it happened.
 public protocol Writer: Sendable {
     /// Consumes `input` and commits the write.
     func write(_ context: StepContext, input: any BatchSource) throws(StepError)
+    /// Whether this step's write already committed in run `context.runID`: its commit marker is in the
+    /// target. The runner asks on `--resume` for a writer that status.json does not record as committed.
+    func hasCommitted(_ context: StepContext) throws(StepError) -> Bool
+}
+
+extension Writer {
+    /// A writer that records no marker (its writes are idempotent: replace, files) never has one.
+    public func hasCommitted(_ context: StepContext) throws(StepError) -> Bool { false }
 }
 
 /// Transforms any number of inputs into one output.

@@ -365,6 +365,7 @@ public final class Runner: Sendable {
         let tee = plan.tees[step.id] ?? BatchTee(subscriptions: [])
         let inputs = plan.inputs[step.id] ?? []
         let family = ComponentRegistry.builtin.spec(named: step.component)?.family
+        if let settled = resumeByMarker(step, plan: plan, events: events, directory: directory) { return settled }
         // A step with inputs starts once every input has declared its output: an input that fails
         // before that means the step never ran, which is reported as skipped, not failed.
         for input in inputs {
@@ -396,9 +397,7 @@ public final class Runner: Sendable {
                 try cancellation.check()
                 try? FileSystem.createDirectories(temporary)
                 let connection = try options.connection(for: step, family: family)
-                let context = StepContext(
-                    step: step, connection: connection, cancellation: cancellation, progress: progress,
-                    temporaryDirectory: temporary, memoryBudget: options.processorBudget, masker: masker)
+                let context = self.context(step, connection: connection, progress: progress, temporary: temporary, directory: directory)
                 guard let driver = drivers.driver(for: step.component) else {
                     throw StepError(.run, "component '\(step.component)' cannot run in this build of osiris-exec")
                 }
@@ -465,6 +464,65 @@ public final class Runner: Sendable {
             $0.rowsWritten = rowsOut
         }
         return .succeeded
+    }
+
+    /// What a driver gets to run `step` in this run.
+    private func context(
+        _ step: ManifestStep, connection: ResolvedConnection?, progress: StepProgress, temporary: String, directory: RunDirectory
+    ) -> StepContext {
+        StepContext(
+            step: step, connection: connection, cancellation: cancellation, progress: progress, temporaryDirectory: temporary,
+            memoryBudget: options.processorBudget, masker: masker, runID: directory.runID, manifestFingerprint: directory.manifestFingerprint)
+    }
+
+    /// On `--resume`, asks the writer of a step that status.json does not record as committed whether
+    /// its commit marker is in the target (a kill between the server's COMMIT and status.json leaves
+    /// exactly that). The runner decides from the writer's answer, never from events: found, the step
+    /// is skipped as resumed, like a skip status.json decides, and recorded as committed. Returns the
+    /// state the step ends in when the question settled it, nil when the step is to run.
+    private func resumeByMarker(_ step: ManifestStep, plan: Plan, events: RunEvents, directory: RunDirectory) -> State? {
+        guard options.resume != nil, step.mode == .write, case .writer(let writer)? = drivers.driver(for: step.component) else { return nil }
+        let family = ComponentRegistry.builtin.spec(named: step.component)?.family
+        var attempt = 1
+        var failure: StepError?
+        while true {
+            do throws(StepError) {
+                try cancellation.check()
+                // A connection that does not resolve fails the step when it runs, with its usual error.
+                let connection: ResolvedConnection?
+                do throws(StepError) {
+                    connection = try options.connection(for: step, family: family)
+                } catch {
+                    return nil
+                }
+                let context = self.context(
+                    step, connection: connection, progress: plan.progress[step.id]!, temporary: plan.spillDirectory, directory: directory)
+                guard try writer.hasCommitted(context) else { return nil }
+                failure = nil
+            } catch {
+                failure = error
+            }
+            guard let error = failure, error.retryable, attempt < step.retry.attempts, !cancellation.isCancelled else { break }
+            directory.log("step \(step.id): cannot tell whether it committed, will retry: \(error.message)")
+            sleepForRetry(attempt: attempt, backoff: step.retry.backoffMilliseconds)
+            attempt += 1
+        }
+        for subscription in plan.inputs[step.id] ?? [] { subscription.abandon() }
+        // Steps of an interrupted run that never started get no event.
+        if cancellation.isCancelled || !claimReport(step.id) { return .skipped }
+        if let failure {
+            let error = StepError(failure.code, "cannot tell whether the step committed in the run being resumed: \(failure.message)",
+                                  retryable: failure.retryable)
+            fail(step, error, events: events, directory: directory, rowsRead: 0)
+            return .failed
+        }
+        events.emit("step_skipped", ["step_id": .string(step.id), "reason": "resumed"])
+        directory.log("step \(step.id) skipped (resumed): its commit marker is in the target")
+        directory.update(step.id) {
+            $0.state = "skipped"
+            $0.committed = true
+        }
+        return .skipped
     }
 
     /// Reports a failed step and records its error for the run's exit status and summary.

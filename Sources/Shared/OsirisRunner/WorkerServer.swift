@@ -103,7 +103,10 @@ public final class WorkerServer: Sendable {
                 break
             }
         }
-        if !orderly { cancellation.cancel(status: .terminated) }
+        // A run still under way is cancelled, whether the input ended or the host shut the worker down
+        // in the middle of it (it gave up on the run): waiting for it would only delay the exit by the
+        // grace period, and the folder is removed once it stopped.
+        if !orderly || state.withLock({ $0.running }) { cancellation.cancel(status: .terminated) }
         finish()
         return orderly ? .success : .terminated
     }
@@ -359,28 +362,36 @@ public final class WorkerServer: Sendable {
 
     /// `read_artifact`: `{"kind":"output","length":1048576,"offset":0,"path":"out/orders.csv"}` answered
     /// with `{"data":"<base64>","eof":false}`; only listed artifacts can be read.
+    ///
+    /// A host reads a large artifact in many chunks: checking the path must not fingerprint anything
+    /// (`listArtifacts` hashes every returned database file, which made each chunk cost a full read of
+    /// it), and the buffer is no larger than what is left of the file.
     private func readArtifact(_ params: JSONValue) throws(WorkerError) -> (data: String, eof: Bool) {
         guard let path = params["path"]?.stringValue else { throw WorkerError(.invalidParams, "read_artifact needs a 'path'") }
         let kind = params["kind"]?.stringValue ?? "output"
-        let outputs = listArtifacts()
-        let directory = state.withLock { $0.runDirectory }
+        let (directory, readable) = state.withLock { state in
+            (state.runDirectory, state.artifacts.contains { $0.path == path } || state.returns.contains { state.completed.contains($0.key) && $0.value == path })
+        }
         let file: String
         if kind == "run" {
             guard Self.runFiles.contains(path), let directory else { throw WorkerError(.invalidParams, "no run file '\(path)'") }
             file = directory + "/" + path
         } else {
-            guard outputs.contains(where: { $0.path == path }) else { throw WorkerError(.invalidParams, "no artifact '\(path)'") }
+            guard readable else { throw WorkerError(.invalidParams, "no artifact '\(path)'") }
             file = path
         }
         let offset = max(0, params["offset"]?.intValue ?? 0)
-        let length = min(max(1, params["length"]?.intValue ?? WorkerProtocol.chunkSize), 4 * WorkerProtocol.chunkSize)
         let descriptor = open(file, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw WorkerError(.server, "cannot read '\(path)': \(systemMessage(errno))") }
         defer { close(descriptor) }
-        var buffer = [UInt8](repeating: 0, count: length)
+        let length = min(max(1, params["length"]?.intValue ?? WorkerProtocol.chunkSize), 4 * WorkerProtocol.chunkSize)
+        var information = stat()
+        let left = fstat(descriptor, &information) == 0 ? max(0, Int(information.st_size) - min(offset, Int(information.st_size))) : length
+        // One byte more than the file has left, so a short read still tells the end.
+        var buffer = [UInt8](repeating: 0, count: min(length, left + 1))
         var filled = 0
-        while filled < length {
-            let count = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress! + filled, length - filled, off_t(offset + filled)) }
+        while filled < buffer.count {
+            let count = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress! + filled, $0.count - filled, off_t(offset + filled)) }
             if count < 0, errno == EINTR { continue }
             guard count >= 0 else { throw WorkerError(.server, "cannot read '\(path)': \(systemMessage(errno))") }
             if count == 0 { break }

@@ -18,6 +18,9 @@ import OsirisData
 ///   `RENAME TABLE`, the old table dropped. The run holds the named lock `osiris_stage_<hex>` while
 ///   it lives; a staging table whose lock is free belongs to a killed run and is dropped by the next
 ///   run of the same target.
+/// An append inside a run inserts its commit marker into `osiris_commits` of the target's database in
+/// the same transaction (`CommitMarker`, for `--resume`); that table, and a missing target, are
+/// created before the transaction, since DDL commits at once.
 /// Input columns map to the target's by name (case-insensitively); one the target lacks is a
 /// configuration error. The session runs in UTC with a strict SQL mode, and a warning while
 /// loading (LOCAL turns refused values into warnings) fails the step.
@@ -69,7 +72,7 @@ struct MySQLWriter: Writer {
             plan.database = current
         }
         try Self.dropLeftovers(of: plan, on: connection)
-        let target = try Self.describe(plan, on: connection)
+        var target = try Self.describe(plan, on: connection)
         var columns = schema.names
         if let target {
             columns = try Self.mapColumns(schema.names, to: target.columns, plan: plan)
@@ -83,12 +86,26 @@ struct MySQLWriter: Writer {
                 throw StepError(.configuration, "primary_key column '\(missing)' is not a column of the input")
             }
         }
+        // An append records its commit marker in the transaction of its rows. DDL commits at once in
+        // MariaDB and MySQL, so the marker table, and a missing target, are created before it: an
+        // append into a new table creates it empty first, then appends like into any table.
+        let marked = CommitMarker.isRecorded(context, mode: plan.mode) && !plan.truncate
+        if marked {
+            try Self.ensureMarker(plan, on: connection)
+            if target == nil {
+                let (mariaDB, version) = connection.server
+                let definition = try MySQLTypes.tableDefinition(schema, primaryKey: plan.primaryKey, hasUUID: mariaDB && version >= 100_700)
+                try connection.execute("CREATE TABLE IF NOT EXISTS \(plan.target) (\(definition)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin")
+                target = try Self.describe(plan, on: connection)
+                columns = try Self.mapColumns(schema.names, to: target?.columns ?? [], plan: plan)
+            }
+        }
         let rows: Int
         let bytes: Int
         if target == nil || plan.mode == "replace" {
             (rows, bytes) = try swap(plan, schema: schema, columns: columns, exists: target != nil, input: input, connection: connection, context: context)
         } else {
-            (rows, bytes) = try apply(plan, columns: columns, input: input, connection: connection, context: context)
+            (rows, bytes) = try apply(plan, columns: columns, marked: marked, input: input, connection: connection, context: context)
         }
         context.progress.wrote(rows: rows, bytes: bytes)
     }
@@ -135,7 +152,7 @@ struct MySQLWriter: Writer {
 
     /// Append, upsert, truncate into an existing table: a TEMPORARY staging table applied in one transaction.
     private func apply(
-        _ plan: Plan, columns: [String], input: any BatchSource, connection: MySQLConnection, context: StepContext
+        _ plan: Plan, columns: [String], marked: Bool, input: any BatchSource, connection: MySQLConnection, context: StepContext
     ) throws(StepError) -> (Int, Int) {
         // Named like the real staging tables, so a server's process list shows which target it is for.
         let stage = MySQLExtractor.quote(plan.database) + "."
@@ -160,6 +177,7 @@ struct MySQLWriter: Writer {
             if let warning = try connection.firstWarning() {
                 throw StepError(.run, "MariaDB refused a value while writing '\(plan.name)': \(warning)")
             }
+            if marked { try Self.recordCommit(plan, rows: result.0, context: context, on: connection) }
             try context.cancellation.check()
             try connection.execute("COMMIT")
         } catch {
@@ -167,6 +185,69 @@ struct MySQLWriter: Writer {
             throw error
         }
         return result
+    }
+
+    /// Whether the commit marker of run `context.runID` and this step is in the target's database.
+    func hasCommitted(_ context: StepContext) throws(StepError) -> Bool {
+        guard let resolved = context.connection, let runID = context.runID else { return false }
+        var plan = try Self.plan(context)
+        guard CommitMarker.isRecorded(context, mode: plan.mode), !plan.truncate else { return false }
+        let connection = try MySQLConnection(resolved, masker: context.masker)
+        if plan.database.isEmpty {
+            guard let current = try connection.rows("SELECT DATABASE()").first?.first ?? nil else { return false }
+            plan.database = current
+        }
+        guard try Self.markerExists(plan, on: connection) else { return false }
+        return try !connection.rows("""
+            SELECT 1 FROM \(Self.markerName(plan)) WHERE run_id = \(connection.literal(runID)) \
+            AND step_id = \(connection.literal(context.step.id))
+            """).isEmpty
+    }
+
+    /// The marker table of a target: `osiris_commits` in the target's database, quoted.
+    static func markerName(_ plan: Plan) -> String {
+        MySQLExtractor.quote(plan.database) + "." + MySQLExtractor.quote(CommitMarker.table)
+    }
+
+    /// Whether the marker table exists in the target's database.
+    static func markerExists(_ plan: Plan, on connection: MySQLConnection) throws(StepError) -> Bool {
+        try !connection.rows("""
+            SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = \(connection.literal(plan.database)) \
+            AND TABLE_NAME = \(connection.literal(CommitMarker.table))
+            """).isEmpty
+    }
+
+    /// Creates the marker table when it is missing, outside any transaction (CREATE TABLE commits);
+    /// a user who may not is told which table to create.
+    static func ensureMarker(_ plan: Plan, on connection: MySQLConnection) throws(StepError) {
+        guard try !markerExists(plan, on: connection) else { return }
+        do throws(StepError) {
+            try connection.execute("""
+                CREATE TABLE IF NOT EXISTS \(markerName(plan)) (\(CommitMarker.mySQLColumns)) \
+                ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin
+                """)
+        } catch where [1044, 1142].contains(connection.errorNumber) {
+            throw CommitMarker.unavailable(
+                "\(plan.database).\(CommitMarker.table)", "this user can neither see nor create it: \(error.message)")
+        }
+    }
+
+    /// Inserts the commit marker inside the append's transaction.
+    static func recordCommit(_ plan: Plan, rows: Int, context: StepContext, on connection: MySQLConnection) throws(StepError) {
+        let values = [context.runID ?? "", context.step.id, context.manifestFingerprint, plan.name].map(connection.literal)
+        do throws(StepError) {
+            try connection.update("""
+                INSERT INTO \(markerName(plan)) (run_id, step_id, manifest_fp, target_table, rows_written) \
+                VALUES (\(values.joined(separator: ", ")), \(rows))
+                """)
+        } catch where [1044, 1142].contains(connection.errorNumber) {
+            throw CommitMarker.unavailable("\(plan.database).\(CommitMarker.table)", "this user may not write it: \(error.message)")
+        } catch where connection.errorNumber == 1062 {
+            throw StepError(.run, """
+                step '\(context.step.id)' of run \(context.runID ?? "") has already committed its append \
+                (its marker is in '\(plan.database).\(CommitMarker.table)'); nothing was written again
+                """)
+        }
     }
 
     /// Loads the input into `table`: `LOAD DATA LOCAL INFILE`, or multi-row INSERTs when the server

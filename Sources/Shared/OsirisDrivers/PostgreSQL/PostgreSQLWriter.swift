@@ -19,7 +19,8 @@ import OsirisData
 ///   when given, inside the same transaction, and the rows copied straight into it.
 ///
 /// Identifiers are always quoted; the table lives in config `schema` (default public), unless
-/// `table` is written `schema.table`.
+/// `table` is written `schema.table`. An append inside a run also inserts its commit marker into
+/// `osiris_commits` of the same schema, in the same transaction (`CommitMarker`), for `--resume`.
 struct PostgreSQLWriter: Writer {
     /// What the step's config asks for.
     struct Target {
@@ -71,11 +72,83 @@ struct PostgreSQLWriter: Writer {
         for key in target.primaryKey where !schema.names.contains(key) {
             throw StepError(.configuration, "step '\(context.step.id)': primary_key column '\(key)' is not a column of the input")
         }
+        let marked = CommitMarker.isRecorded(context, mode: target.mode)
         try PostgreSQLConnection.inTransaction(context) { connection throws(StepError) in
+            // Checked before loading anything, so a user who cannot record the commit learns it at once.
+            let markerExists = marked ? try Self.checkMarker(of: target, connection: connection) : true
             let (rows, bytes) = try load(input, schema: schema, into: target, connection: connection, context: context)
             try context.cancellation.check()
+            if marked {
+                try Self.recordCommit(of: target, rows: rows, exists: markerExists, context: context, connection: connection)
+            }
             try connection.execute("COMMIT")
             context.progress.wrote(rows: rows, bytes: bytes)
+        }
+    }
+
+    /// Whether the commit marker of run `context.runID` and this step is in the target's schema.
+    func hasCommitted(_ context: StepContext) throws(StepError) -> Bool {
+        let target = try Target(context)
+        guard CommitMarker.isRecorded(context, mode: target.mode), let runID = context.runID else { return false }
+        return try PostgreSQLConnection.inTransaction(context, begin: "BEGIN READ ONLY") { connection throws(StepError) in
+            let marker = Self.markerName(target)
+            var found = false
+            if try connection.rows("SELECT to_regclass($1::text) IS NOT NULL", parameters: [marker]) == [["t"]] {
+                found = try !connection.rows(
+                    "SELECT 1 FROM \(marker) WHERE run_id = $1 AND step_id = $2", parameters: [runID, context.step.id]).isEmpty
+            }
+            try connection.execute("ROLLBACK")
+            return found
+        }
+    }
+
+    /// The marker table of a target: `osiris_commits` in the target's schema, quoted.
+    static func markerName(_ target: Target) -> String {
+        PostgreSQLConnection.quote(target.schema) + "." + PostgreSQLConnection.quote(CommitMarker.table)
+    }
+
+    /// Whether the marker table exists; throws, naming it, when this user could not create it (it is
+    /// missing and the schema refuses CREATE) or not write it (no SELECT and INSERT on it).
+    static func checkMarker(of target: Target, connection: PostgreSQLConnection) throws(StepError) -> Bool {
+        let marker = markerName(target)
+        let answer = try connection.rows("""
+            SELECT to_regclass($1::text) IS NOT NULL, CASE WHEN to_regclass($1::text) IS NULL \
+            THEN has_schema_privilege($2::text, 'CREATE') ELSE has_table_privilege($1::text, 'SELECT, INSERT') END
+            """, parameters: [marker, target.schema]).first ?? []
+        let exists = answer.first == "t"
+        guard answer.count == 2, answer[1] == "t" else {
+            throw CommitMarker.unavailable(
+                "\(target.schema).\(CommitMarker.table)",
+                exists ? "this user may not insert into it" : "it does not exist and this user may not create it in schema '\(target.schema)'")
+        }
+        return exists
+    }
+
+    /// Inserts the commit marker inside the write's transaction, creating the table first when it was
+    /// missing (under a transaction-scoped advisory lock, so concurrent first appends do not collide).
+    static func recordCommit(
+        of target: Target, rows: Int, exists: Bool, context: StepContext, connection: PostgreSQLConnection
+    ) throws(StepError) {
+        let marker = markerName(target)
+        let display = "\(target.schema).\(CommitMarker.table)"
+        do throws(StepError) {
+            if !exists {
+                _ = try connection.rows("SELECT pg_advisory_xact_lock(hashtext($1::text))", parameters: ["osiris_commits " + marker])
+                if try connection.rows("SELECT to_regclass($1::text) IS NULL", parameters: [marker]) == [["t"]] {
+                    try connection.execute("CREATE TABLE \(marker) (\(CommitMarker.postgreSQLColumns))")
+                }
+            }
+            _ = try connection.rows("""
+                INSERT INTO \(marker) (run_id, step_id, manifest_fp, target_table, rows_written) \
+                VALUES ($1, $2, $3, $4, $5::bigint) RETURNING 1
+                """, parameters: [context.runID ?? "", context.step.id, context.manifestFingerprint, target.displayName, String(rows)])
+        } catch where error.message.hasPrefix("PostgreSQL error 42501") {
+            throw CommitMarker.unavailable(display, "this user may not write it: \(error.message)")
+        } catch where error.message.hasPrefix("PostgreSQL error 23505") {
+            throw StepError(.run, """
+                step '\(context.step.id)' of run \(context.runID ?? "") has already committed its append \
+                (its marker is in '\(display)'); nothing was written again
+                """)
         }
     }
 

@@ -7,7 +7,8 @@ import OsirisData
 
 /// `sqlite.writer`: loads its input into a staging table, then applies it to the target in one
 /// transaction (append, replace, upsert or truncate), so a failure leaves the target as it was
-/// (DESIGN.md §7.3). Creates the target from the input's schema when it does not exist.
+/// (DESIGN.md §7.3). Creates the target from the input's schema when it does not exist. An append
+/// inside a run inserts its commit marker into `osiris_commits` in the same transaction (`CommitMarker`).
 struct SQLiteWriter: Writer {
     func write(_ context: StepContext, input: any BatchSource) throws(StepError) {
         let path = try SQLiteExtractor.databasePath(context)
@@ -95,6 +96,9 @@ struct SQLiteWriter: Writer {
                 apply += updates.isEmpty ? "NOTHING" : "UPDATE SET " + updates.joined(separator: ", ")
             }
             try database.execute(apply)
+            if CommitMarker.isRecorded(context, mode: mode) {
+                try recordCommit(in: database, table: table, rows: rows, context: context)
+            }
             try context.cancellation.check()
             try database.execute("COMMIT")
         } catch {
@@ -106,6 +110,52 @@ struct SQLiteWriter: Writer {
         }
         try? database.execute("DROP TABLE temp.\(staging)")
         context.progress.wrote(rows: rows, bytes: bytes)
+    }
+
+    /// Whether the commit marker of run `context.runID` and this step is in the target's database.
+    func hasCommitted(_ context: StepContext) throws(StepError) -> Bool {
+        guard let runID = context.runID, CommitMarker.isRecorded(context, mode: try context.requiredString("write_mode")) else { return false }
+        let path = try SQLiteExtractor.databasePath(context)
+        guard DirectoryWalker.exists(path) else { return false }
+        // Not read-only: a killed write may have left a hot journal, which the first read rolls back.
+        let database = try SQLiteDatabase(path: path)
+        let table = try context.requiredString("table")
+        guard try tableExists(database, Self.markerTable(for: table)) else { return false }
+        let statement = try database.prepare("SELECT 1 FROM \(Self.quotedMarker(for: table)) WHERE run_id = ?1 AND step_id = ?2")
+        sqlite3_bind_text(statement.statement, 1, runID, -1, SQLITE_TRANSIENT_SHIM)
+        sqlite3_bind_text(statement.statement, 2, context.step.id, -1, SQLITE_TRANSIENT_SHIM)
+        return try statement.step()
+    }
+
+    /// The marker table beside `table`: `osiris_commits`, in the same schema when `table` names one.
+    static func markerTable(for table: String) -> String {
+        let parts = table.split(separator: ".").map(String.init)
+        return parts.count > 1 ? parts[0] + "." + CommitMarker.table : CommitMarker.table
+    }
+
+    /// The marker table's name, quoted.
+    static func quotedMarker(for table: String) -> String {
+        markerTable(for: table).split(separator: ".").map { SQLiteDatabase.quote(String($0)) }.joined(separator: ".")
+    }
+
+    /// Creates the marker table when missing and inserts the commit marker, inside the write transaction.
+    private func recordCommit(in database: SQLiteDatabase, table: String, rows: Int, context: StepContext) throws(StepError) {
+        let marker = Self.quotedMarker(for: table)
+        try database.execute("CREATE TABLE IF NOT EXISTS \(marker) (\(CommitMarker.sqliteColumns))")
+        let insert = try database.prepare(
+            "INSERT INTO \(marker) (run_id, step_id, manifest_fp, target_table, rows_written) VALUES (?1, ?2, ?3, ?4, ?5)")
+        for (index, text) in [context.runID ?? "", context.step.id, context.manifestFingerprint, table].enumerated() {
+            sqlite3_bind_text(insert.statement, Int32(index + 1), text, -1, SQLITE_TRANSIENT_SHIM)
+        }
+        sqlite3_bind_int64(insert.statement, 5, Int64(rows))
+        do throws(StepError) {
+            _ = try insert.step()
+        } catch where error.message.contains("UNIQUE constraint failed") {
+            throw StepError(.run, """
+                step '\(context.step.id)' of run \(context.runID ?? "") has already committed its append \
+                (its marker is in '\(Self.markerTable(for: table))'); nothing was written again
+                """)
+        }
     }
 
     private func tableExists(_ database: SQLiteDatabase, _ table: String) throws(StepError) -> Bool {
