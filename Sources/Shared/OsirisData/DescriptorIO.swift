@@ -19,6 +19,17 @@ func readDescriptor(_ descriptor: Int32, into pointer: UnsafeMutableRawPointer, 
     }
 }
 
+/// `pread(2)` of up to `count` bytes at `offset`, retrying EINTR; 0 at the end of the file.
+func readDescriptor(_ descriptor: Int32, into pointer: UnsafeMutableRawPointer, count: Int, at offset: Int64, name: String?) throws(DataError) -> Int {
+    while true {
+        let result = pread(descriptor, pointer, count, off_t(offset))
+        if result >= 0 { return result }
+        let code = errno
+        if code == EINTR { continue }
+        throw DataError(.io, "cannot read: \(systemMessage(code))", path: name)
+    }
+}
+
 /// Reads exactly `count` bytes unless the input ends first; returns how many were read.
 func readFully(_ descriptor: Int32, into pointer: UnsafeMutableRawPointer, count: Int, name: String?) throws(DataError) -> Int {
     var total = 0

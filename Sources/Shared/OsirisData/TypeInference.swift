@@ -299,6 +299,15 @@ enum TypeInference {
             }
         }
 
+        /// Adds what another scan of other rows of the same column found: every value's kinds are
+        /// intersected and the digits take the larger, so the order of the rows does not matter.
+        mutating func merge(_ other: ColumnScan) {
+            kinds.formIntersection(other.kinds)
+            seen = seen || other.seen
+            integerDigits = max(integerDigits, other.integerDigits)
+            scale = max(scale, other.scale)
+        }
+
         private static let temporal: Kinds = [.date, .time, .timestamp, .timestamptz]
 
         /// The column's type: the narrowest every value fits; decimals with the precision and scale

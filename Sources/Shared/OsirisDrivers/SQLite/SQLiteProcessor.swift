@@ -52,14 +52,17 @@ struct SQLiteProcessor: Processor {
     /// The page cache of the processor's database, in KiB. SQLite's sorter sorts runs of about the
     /// cache's size in memory, then merges them from a temporary file: a large cache makes one huge
     /// run whose merge sort chases pointers through all of it (the 256 MiB cache this replaces made
-    /// a 5M-row GROUP BY take 10.7 s and 226 MiB); 2 MiB runs stay in the CPU's caches. Loaded
-    /// inputs past the cache live in the temporary file, which the kernel keeps in its page cache.
-    /// bench/RESULTS.md has the measurements.
-    static let cacheKiB = 2048
+    /// a 5M-row GROUP BY take 10.7 s and 226 MiB). 1000 KiB is SQLite's smallest run (250 pages of
+    /// 4096 bytes), which fits a core's 1 MiB level-2 cache; 2 MiB took a little more CPU time and
+    /// memory. Loaded inputs past the cache live in the temporary file, which the kernel keeps in
+    /// its page cache. bench/RESULTS.md has the measurements.
+    static let cacheKiB = 1000
 
-    /// Auxiliary threads of the sorter: it sorts runs and merges them beside the thread that reads
-    /// the input, one per core beyond the first and at least one, at most 4.
-    static let sorterThreads = min(max(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) - 1, 1), 4)
+    /// Auxiliary threads of the sorter: two per core, at most 8 (Debian's SQLite allows 8). When
+    /// every auxiliary thread is busy, SQLite sorts the next run on the thread that reads the input,
+    /// which then stops reading: with one auxiliary thread on two cores, 39 % of that thread's time
+    /// in a 1M-row GROUP BY went to sorting; with four, 17 %.
+    static let sorterThreads = min(max(2 * Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), 2), 8)
 
     /// The settings of the processor's database: no journal or syncing (it is private and thrown
     /// away), the cache and sorter threads above, temporary files on disk (SQLite's sorter uses

@@ -179,50 +179,53 @@ enum SQLiteTypes {
     /// column types (widening a column when a value does not fit). A number in a decimal column
     /// with a scale (`scales[index] >= 0`) is written with that many digits after the point.
     static func appendRow(of statement: SQLiteStatement, to builder: inout BatchBuilder, scales: [Int]) -> Int {
-        var bytes = 0
         let handle = statement.statement
-        for index in 0..<builder.columns.count {
-            let column = Int32(index)
-            switch sqlite3_column_type(handle, column) {
-            case SQLITE_NULL:
-                builder.columns[index].appendNull()
-            case SQLITE_INTEGER:
-                let value = sqlite3_column_int64(handle, column)
-                switch builder.columns[index].type {
-                case .bool: builder.columns[index].append(value != 0)
-                case .int64: builder.columns[index].append(value)
-                case .float64: builder.columns[index].append(Double(value))
-                case .decimal: appendDigits(of: value, scale: scales[index], to: &builder.columns[index])
-                default: appendText(handle, column, &builder.columns[index])
+        // One uniqueness check of the array per row instead of one per value.
+        return builder.columns.withUnsafeMutableBufferPointer { columns in
+            var bytes = 0
+            for index in 0..<columns.count {
+                let column = Int32(index)
+                switch sqlite3_column_type(handle, column) {
+                case SQLITE_NULL:
+                    columns[index].appendNull()
+                case SQLITE_INTEGER:
+                    let value = sqlite3_column_int64(handle, column)
+                    switch columns[index].type {
+                    case .bool: columns[index].append(value != 0)
+                    case .int64: columns[index].append(value)
+                    case .float64: columns[index].append(Double(value))
+                    case .decimal: appendDigits(of: value, scale: scales[index], to: &columns[index])
+                    default: appendText(handle, column, &columns[index])
+                    }
+                    bytes += 8
+                case SQLITE_FLOAT:
+                    let value = sqlite3_column_double(handle, column)
+                    switch columns[index].type {
+                    case .float64: columns[index].append(value)
+                    case .int64: columns[index].append(Value.float64(value))
+                    case .decimal where scales[index] >= 0 && appendScaled(value, scale: scales[index], to: &columns[index]):
+                        break
+                    case .decimal where !appendShortest(value, to: &columns[index]):
+                        appendText(handle, column, &columns[index])
+                    case .decimal: break
+                    default: appendText(handle, column, &columns[index])
+                    }
+                    bytes += 8
+                case SQLITE_BLOB:
+                    let count = Int(sqlite3_column_bytes(handle, column))
+                    if columns[index].type == .bytes {
+                        let pointer = sqlite3_column_blob(handle, column)
+                        columns[index].appendBytes(UnsafeRawBufferPointer(start: pointer, count: count))
+                    } else {
+                        appendText(handle, column, &columns[index])
+                    }
+                    bytes += count
+                default:
+                    bytes += appendText(handle, column, &columns[index])
                 }
-                bytes += 8
-            case SQLITE_FLOAT:
-                let value = sqlite3_column_double(handle, column)
-                switch builder.columns[index].type {
-                case .float64: builder.columns[index].append(value)
-                case .int64: builder.columns[index].append(Value.float64(value))
-                case .decimal where scales[index] >= 0 && appendScaled(value, scale: scales[index], to: &builder.columns[index]):
-                    break
-                case .decimal where !appendShortest(value, to: &builder.columns[index]):
-                    appendText(handle, column, &builder.columns[index])
-                case .decimal: break
-                default: appendText(handle, column, &builder.columns[index])
-                }
-                bytes += 8
-            case SQLITE_BLOB:
-                let count = Int(sqlite3_column_bytes(handle, column))
-                if builder.columns[index].type == .bytes {
-                    let pointer = sqlite3_column_blob(handle, column)
-                    builder.columns[index].appendBytes(UnsafeRawBufferPointer(start: pointer, count: count))
-                } else {
-                    appendText(handle, column, &builder.columns[index])
-                }
-                bytes += count
-            default:
-                bytes += appendText(handle, column, &builder.columns[index])
             }
+            return bytes
         }
-        return bytes
     }
 
     /// An integer's decimal digits, without going through SQLite's text conversion, with `scale`
@@ -314,9 +317,12 @@ enum SQLiteTypes {
         return true
     }
 
+    /// Appends a value's text. `sqlite3_column_blob` gives a text value's bytes as they are (a number
+    /// converted to text, like `sqlite3_column_text`); `sqlite3_column_text` would first reallocate
+    /// every string a virtual table returned, to add the NUL terminator this does not need.
     @discardableResult
     private static func appendText(_ handle: OpaquePointer, _ column: Int32, _ builder: inout ColumnBuilder) -> Int {
-        let pointer = sqlite3_column_text(handle, column)
+        let pointer = sqlite3_column_blob(handle, column)
         let count = Int(sqlite3_column_bytes(handle, column))
         let buffer = UnsafeRawBufferPointer(start: pointer, count: count)
         if builder.type.isByteBacked {
