@@ -35,6 +35,30 @@ struct OMLLintCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("OML files or directories; '-' reads standard input.", valueName: "path"))
     var paths: [String] = []
 
+    /// The command for a plain command line (see `FastCommandLine`), built without ArgumentParser's
+    /// parse; nil for anything else, which ArgumentParser parses. CLITests checks that it equals what
+    /// ArgumentParser builds, defaults included.
+    static func fastCommand(_ arguments: [String]) -> OMLLintCommand? {
+        guard let line = FastCommandLine(
+            arguments, flags: ["strict", "list-rules"],
+            options: ["format", "connections", "snapshot", "explain", "stdin-filename"])
+        else { return nil }
+        var format = DiagnosticFormat.text
+        if let name = line.value("format") {
+            guard let chosen = DiagnosticFormat(argument: name) else { return nil }
+            format = chosen
+        }
+        var command = OMLLintCommand()
+        command.diagnostics = DiagnosticOptions(format: format, strict: line.has("strict"))
+        command.connections = ConnectionsOptions(connections: line.value("connections"))
+        command.snapshot = SnapshotOptions(snapshot: line.value("snapshot"))
+        command.explain = line.value("explain")
+        command.listRules = line.has("list-rules")
+        command.standardInput = StandardInputOptions(stdinFilename: line.value("stdin-filename") ?? "-")
+        command.paths = line.positionals
+        return command
+    }
+
     func run() throws {
         try ToolRunner.run(tool: "oml-lint") {
             if let explain { return try explainRule(explain) }
@@ -157,5 +181,5 @@ extension String {
 
 @main
 enum Main {
-    static func main() { OMLLintCommand.runAsTool() }
+    static func main() { OMLLintCommand.runAsTool(fastPath: OMLLintCommand.fastCommand) }
 }

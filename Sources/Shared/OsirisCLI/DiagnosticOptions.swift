@@ -15,6 +15,15 @@ public struct DiagnosticOptions: ParsableArguments {
 
     /// Creates the options with their defaults.
     public init() {}
+
+    /// Creates the options with these values, as a tool's fast path does instead of parsing them.
+    public init(format: DiagnosticFormat, strict: Bool) {
+        // Set on a copy: inside an initializer the assignment would build a new, unparsed wrapper.
+        var options = Self()
+        options.format = format
+        options.strict = strict
+        self = options
+    }
 }
 
 /// Prints diagnostics file by file in the chosen format and decides the run's exit status.

@@ -20,6 +20,14 @@ public struct ConnectionsOptions<Purpose: ConnectionsPurpose>: ParsableArguments
     /// Creates the options with their defaults.
     public init() {}
 
+    /// Creates the options with this value, as a tool's fast path does instead of parsing it.
+    public init(connections: String?) {
+        // Set on a copy: inside an initializer the assignment would build a new, unparsed wrapper.
+        var options = Self()
+        options.connections = connections
+        self = options
+    }
+
     /// The connections file to use, or nil when none is named and none exists where it is looked for.
     public func path(environment: [String: String]) -> String? {
         ConnectionsFile.locate(explicit: connections, environment: environment, fileExists: DirectoryWalker.exists)
@@ -47,6 +55,14 @@ public struct SnapshotOptions: ParsableArguments {
     /// Creates the options with their defaults.
     public init() {}
 
+    /// Creates the options with this value, as a tool's fast path does instead of parsing it.
+    public init(snapshot: String?) {
+        // Set on a copy: inside an initializer the assignment would build a new, unparsed wrapper.
+        var options = Self()
+        options.snapshot = snapshot
+        self = options
+    }
+
     /// The snapshot, read and decoded, or nil without the flag. A missing file is an input error (66),
     /// one that does not decode bad machine input (65).
     public func load() throws -> Snapshot? {
@@ -62,6 +78,14 @@ public struct StandardInputOptions: ParsableArguments {
 
     /// Creates the options with their defaults.
     public init() {}
+
+    /// Creates the options with this value, as a tool's fast path does instead of parsing it.
+    public init(stdinFilename: String) {
+        // Set on a copy: inside an initializer the assignment would build a new, unparsed wrapper.
+        var options = Self()
+        options.stdinFilename = stdinFilename
+        self = options
+    }
 
     /// The name to report for `path`: the `--stdin-filename` for `-`, the path otherwise.
     public func displayName(of path: String) -> String { path == "-" ? stdinFilename : path }
