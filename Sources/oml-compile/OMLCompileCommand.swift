@@ -54,7 +54,7 @@ struct OMLCompileCommand: ParsableCommand {
         guard let line = FastCommandLine(
             arguments, flags: ["strict", "check"],
             options: ["format", "output", "profile", "param", "connections", "snapshot", "depfile", "stdin-filename"],
-            repeatable: ["param"], shortNames: ["o": "output"]),
+            repeatable: ["param"], shortNames: [("o", "output")]),
             line.positionals.count <= 1
         else { return nil }
         var format = DiagnosticFormat.text
@@ -66,7 +66,7 @@ struct OMLCompileCommand: ParsableCommand {
         command.diagnostics = DiagnosticOptions(format: format, strict: line.has("strict"))
         command.output = line.value("output")
         command.profile = line.value("profile")
-        command.param = line.options["param"] ?? []
+        command.param = line.values("param")
         command.connections = ConnectionsOptions(connections: line.value("connections"))
         command.snapshot = SnapshotOptions(snapshot: line.value("snapshot"))
         command.depfile = line.value("depfile")

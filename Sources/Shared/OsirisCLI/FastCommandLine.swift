@@ -13,19 +13,26 @@
 /// `--help`, `--version` among others, unknown flags, `--`), `--flag=VALUE`, an option without its
 /// value, and a flag or single-valued option given twice.
 public struct FastCommandLine {
-    /// The values of each option named on the command line, in order, keyed by long name.
-    public private(set) var options: [String: [String]] = [:]
-    /// The flags named on the command line, by long name.
-    public private(set) var flags: Set<String> = []
+    /// One option given on the command line.
+    private struct Setting {
+        var name: String
+        var value: String
+    }
+
+    // Arrays rather than sets and dictionaries: instantiating Set<String> or Dictionary<String, _>
+    // metadata searches the conformance table for Hashable, which is a measurable part of this path.
+    private var settings: [Setting] = []
+    /// The flags named on the command line, by long name, in order.
+    public private(set) var flags: [String] = []
     /// The positional arguments, in order.
     public private(set) var positionals: [String] = []
 
     /// Splits `arguments` (without the program name), or returns nil when they use anything beyond
     /// the plain subset: `flags` and `options` are long names without dashes, `repeatable` the options
-    /// that may be given more than once, `shortNames` maps a one-letter alias to its long option.
+    /// that may be given more than once, `shortNames` pairs a one-letter alias with its long option.
     public init?(
-        _ arguments: [String], flags knownFlags: Set<String>, options knownOptions: Set<String>,
-        repeatable: Set<String> = [], shortNames: [Character: String] = [:]
+        _ arguments: [String], flags knownFlags: [String], options knownOptions: [String],
+        repeatable: [String] = [], shortNames: [(short: Character, long: String)] = []
     ) {
         var index = arguments.startIndex
         while index < arguments.endIndex {
@@ -45,13 +52,14 @@ public struct FastCommandLine {
                 } else {
                     name = String(body)
                 }
-            } else if argument.count == 2, let long = shortNames[argument.last!] {
-                name = long
+            } else if argument.count == 2, let alias = shortNames.first(where: { $0.short == argument.last }) {
+                name = alias.long
             } else {
                 return nil
             }
             if knownFlags.contains(name) {
-                guard inlineValue == nil, flags.insert(name).inserted else { return nil }
+                guard inlineValue == nil, !flags.contains(name) else { return nil }
+                flags.append(name)
             } else if knownOptions.contains(name) {
                 let value: String
                 if let inlineValue {
@@ -61,8 +69,8 @@ public struct FastCommandLine {
                     value = arguments[index]
                     index += 1
                 }
-                guard options[name] == nil || repeatable.contains(name) else { return nil }
-                options[name, default: []].append(value)
+                guard repeatable.contains(name) || !settings.contains(where: { $0.name == name }) else { return nil }
+                settings.append(Setting(name: name, value: value))
             } else {
                 return nil
             }
@@ -70,7 +78,10 @@ public struct FastCommandLine {
     }
 
     /// The value of a single-valued option, or nil when it was not given.
-    public func value(_ name: String) -> String? { options[name]?.last }
+    public func value(_ name: String) -> String? { settings.last { $0.name == name }?.value }
+
+    /// The values of a repeatable option, in order.
+    public func values(_ name: String) -> [String] { settings.filter { $0.name == name }.map(\.value) }
 
     /// Whether a flag was given.
     public func has(_ flag: String) -> Bool { flags.contains(flag) }
