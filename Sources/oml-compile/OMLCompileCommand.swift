@@ -59,7 +59,7 @@ struct OMLCompileCommand: ParsableCommand {
         else { return nil }
         var format = DiagnosticFormat.text
         if let name = line.value("format") {
-            guard let chosen = DiagnosticFormat(argument: name) else { return nil }
+            guard let chosen = DiagnosticFormat(rawValue: name) else { return nil }
             format = chosen
         }
         var command = OMLCompileCommand()
@@ -148,5 +148,11 @@ enum CompileConnections: ConnectionsPurpose {
 
 @main
 enum Main {
-    static func main() { OMLCompileCommand.runAsTool(fastPath: OMLCompileCommand.fastCommand) }
+    static func main() {
+        OMLCompileCommand.runAsTool { arguments in
+            guard let command = OMLCompileCommand.fastCommand(arguments) else { return false }
+            try command.run()
+            return true
+        }
+    }
 }

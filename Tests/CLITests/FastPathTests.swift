@@ -4,11 +4,12 @@ import ArgumentParser
 import OsirisCLI
 import Testing
 
-/// The fast paths of oml-lint and oml-compile (issue 12, bench/startup) build their command without
-/// ArgumentParser's parse. For every command line they accept, the command must be the one
-/// ArgumentParser builds, compared through the full reflection of both values, so an option the fast
-/// path forgets (left unparsed) or a default it spells differently fails here; every other command
-/// line must be left to ArgumentParser, which keeps its messages, `--help` and exit statuses.
+/// The fast paths of oml-lint and oml-compile (issue 12, bench/startup) skip ArgumentParser's parse.
+/// For every command line they accept, what they build must be what ArgumentParser's parse gives:
+/// oml-lint's request compared as a value, oml-compile's command through the full reflection of both
+/// values, so an option the fast path forgets (left unparsed) or a default it spells differently
+/// fails here. Every other command line must be left to ArgumentParser, which keeps its messages,
+/// `--help` and exit statuses.
 struct FastPathTests {
     static let lintAccepted: [[String]] = [
         [], ["p.oml"], ["-"], [""], ["--strict", "a.oml", "b.oml"], ["--format", "json", "p.oml"],
@@ -28,22 +29,22 @@ struct FastPathTests {
 
     @Test(arguments: lintAccepted)
     func lintBuildsWhatArgumentParserBuilds(_ arguments: [String]) throws {
-        let fast = try #require(OMLLintCommand.fastCommand(arguments))
-        let parsed = try OMLLintCommand.parse(arguments)
-        #expect(String(reflecting: fast) == String(reflecting: parsed))
+        let fast = try #require(LintRequest(fastArguments: arguments))
+        #expect(fast == LintRequest(try OMLLintCommand.parse(arguments)))
     }
 
     @Test(arguments: lintRefused)
     func lintLeavesTheRestToArgumentParser(_ arguments: [String]) {
-        #expect(OMLLintCommand.fastCommand(arguments) == nil)
+        #expect(LintRequest(fastArguments: arguments) == nil)
     }
 
-    /// The comparison above can fail: commands that differ in one value reflect differently.
+    /// The comparison of oml-compile's commands below can fail: commands that differ in one value
+    /// reflect differently, and so does one whose options were never set.
     @Test func reflectionShowsEveryValue() throws {
-        let fast = try #require(OMLLintCommand.fastCommand(["--format", "json", "p.oml"]))
-        #expect(String(reflecting: fast) != String(reflecting: try OMLLintCommand.parse(["--format", "text", "p.oml"])))
-        #expect(String(reflecting: fast) != String(reflecting: try OMLLintCommand.parse(["--format", "json", "q.oml"])))
-        #expect(String(reflecting: fast) != String(reflecting: OMLLintCommand()))
+        let fast = try #require(OMLCompileCommand.fastCommand(["--format", "json", "p.oml"]))
+        #expect(String(reflecting: fast) != String(reflecting: try OMLCompileCommand.parse(["--format", "text", "p.oml"])))
+        #expect(String(reflecting: fast) != String(reflecting: try OMLCompileCommand.parse(["--format", "json", "q.oml"])))
+        #expect(String(reflecting: fast) != String(reflecting: OMLCompileCommand()))
     }
 
     static let compileAccepted: [[String]] = [

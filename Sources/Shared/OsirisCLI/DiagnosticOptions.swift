@@ -40,10 +40,18 @@ public struct DiagnosticPrinter {
         options: DiagnosticOptions, tool: String, rules: [RuleDescriptor], environment: [String: String],
         output: FileDescriptorOutput = .standardOutput
     ) {
+        self.init(format: options.format, strict: options.strict, tool: tool, rules: rules, environment: environment, output: output)
+    }
+
+    /// A printer for the values of `--format` and `--strict`, for a tool's fast path.
+    public init(
+        format: DiagnosticFormat, strict: Bool, tool: String, rules: [RuleDescriptor], environment: [String: String],
+        output: FileDescriptorOutput = .standardOutput
+    ) {
         self.output = output
-        strict = options.strict
+        self.strict = strict
         renderer = makeRenderer(
-            format: options.format, toolName: tool, toolVersion: osirisVersion, rules: rules,
+            format: format, toolName: tool, toolVersion: osirisVersion, rules: rules,
             useColor: colorEnabled(for: output, environment: environment))
     }
 
