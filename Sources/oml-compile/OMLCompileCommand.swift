@@ -47,6 +47,36 @@ struct OMLCompileCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The OML file; '-' reads standard input.", valueName: "file"))
     var file: String?
 
+    /// The command for a plain command line (see `FastCommandLine`), built without ArgumentParser's
+    /// parse; nil for anything else (including what `validate()` rejects), which ArgumentParser
+    /// parses. CLITests checks that it equals what ArgumentParser builds, defaults included.
+    static func fastCommand(_ arguments: [String]) -> OMLCompileCommand? {
+        guard let line = FastCommandLine(
+            arguments, flags: ["strict", "check"],
+            options: ["format", "output", "profile", "param", "connections", "snapshot", "depfile", "stdin-filename"],
+            repeatable: ["param"], shortNames: [("o", "output")]),
+            line.positionals.count <= 1
+        else { return nil }
+        var format = DiagnosticFormat.text
+        if let name = line.value("format") {
+            guard let chosen = DiagnosticFormat(rawValue: name) else { return nil }
+            format = chosen
+        }
+        var command = OMLCompileCommand()
+        command.diagnostics = DiagnosticOptions(format: format, strict: line.has("strict"))
+        command.output = line.value("output")
+        command.profile = line.value("profile")
+        command.param = line.values("param")
+        command.connections = ConnectionsOptions(connections: line.value("connections"))
+        command.snapshot = SnapshotOptions(snapshot: line.value("snapshot"))
+        command.depfile = line.value("depfile")
+        command.check = line.has("check")
+        command.standardInput = StandardInputOptions(stdinFilename: line.value("stdin-filename") ?? "-")
+        command.file = line.positionals.first
+        guard (try? command.validate()) != nil else { return nil }
+        return command
+    }
+
     func validate() throws {
         if check && (output == nil || output == "-") { throw ValidationError("--check compares against the --output file; give -o FILE") }
         if depfile != nil && (output == nil || output == "-") { throw ValidationError("--depfile names the output file in its rule; give -o FILE") }
@@ -118,5 +148,11 @@ enum CompileConnections: ConnectionsPurpose {
 
 @main
 enum Main {
-    static func main() { OMLCompileCommand.runAsTool() }
+    static func main() {
+        OMLCompileCommand.runAsTool { arguments in
+            guard let command = OMLCompileCommand.fastCommand(arguments) else { return false }
+            try command.run()
+            return true
+        }
+    }
 }

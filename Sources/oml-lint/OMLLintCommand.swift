@@ -35,6 +35,64 @@ struct OMLLintCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("OML files or directories; '-' reads standard input.", valueName: "path"))
     var paths: [String] = []
 
+    func run() throws { try LintRequest(self).run() }
+}
+
+/// What one oml-lint run is asked to do, as plain values: from ArgumentParser's parse, or from the
+/// fast path, which recognises plain command lines without building ArgumentParser's tables and
+/// property wrappers (issue 12, bench/startup). Every init sets every value, so a flag added to the
+/// command must be added here; CLITests checks that both inits agree, defaults included.
+struct LintRequest: Equatable {
+    var format: DiagnosticFormat
+    var strict: Bool
+    var connections: String?
+    var snapshot: String?
+    var explain: String?
+    var listRules: Bool
+    var stdinFilename: String
+    var paths: [String]
+
+    /// The request of a parsed command line.
+    init(_ command: OMLLintCommand) {
+        format = command.diagnostics.format
+        strict = command.diagnostics.strict
+        connections = command.connections.connections
+        snapshot = command.snapshot.snapshot
+        explain = command.explain
+        listRules = command.listRules
+        stdinFilename = command.standardInput.stdinFilename
+        paths = command.paths
+    }
+
+    /// The request of a plain command line (see `FastCommandLine`), or nil for anything else, which
+    /// ArgumentParser parses.
+    init?(fastArguments arguments: [String]) {
+        guard let line = FastCommandLine(
+            arguments, flags: ["strict", "list-rules"],
+            options: ["format", "connections", "snapshot", "explain", "stdin-filename"])
+        else { return nil }
+        if let name = line.value("format") {
+            guard let chosen = DiagnosticFormat(rawValue: name) else { return nil }
+            format = chosen
+        } else {
+            format = .text
+        }
+        strict = line.has("strict")
+        connections = line.value("connections")
+        snapshot = line.value("snapshot")
+        explain = line.value("explain")
+        listRules = line.has("list-rules")
+        stdinFilename = line.value("stdin-filename") ?? "-"
+        paths = line.positionals
+    }
+
+    /// Runs the request of a plain command line and returns true, or returns false for ArgumentParser.
+    static func runFast(_ arguments: [String]) throws -> Bool {
+        guard let request = LintRequest(fastArguments: arguments) else { return false }
+        try request.run()
+        return true
+    }
+
     func run() throws {
         try ToolRunner.run(tool: "oml-lint") {
             if let explain { return try explainRule(explain) }
@@ -42,7 +100,6 @@ struct OMLLintCommand: ParsableCommand {
             return try lint()
         }
     }
-
     private func explainRule(_ code: String) throws -> ExitStatus {
         guard let rule = Linter.rule(code: code) else {
             let near = closestMatch(to: code.uppercased(), among: Linter.ruleDescriptors.map(\.code))
@@ -56,7 +113,7 @@ struct OMLLintCommand: ParsableCommand {
     private func printRules() throws -> ExitStatus {
         var bytes: [UInt8] = []
         for rule in Linter.ruleDescriptors {
-            if diagnostics.format == .json {
+            if format == .json {
                 bytes += JSONWriter.line([
                     "code": .string(rule.code), "name": .string(rule.name),
                     "severity": .string(rule.defaultSeverity.rawValue), "summary": .string(rule.summary),
@@ -77,12 +134,12 @@ struct OMLLintCommand: ParsableCommand {
             throw UsageError("no input: name OML files or directories, or pipe a document to standard input")
         }
         let environment = Environment.current
-        let connectionsFile = try connections.load(environment: environment)
-        let snapshotFile = try snapshot.load()
+        let connectionsFile = try ConnectionsLookup.load(explicit: connections, environment: environment)
+        let snapshotFile = try SnapshotOptions.load(path: snapshot)
 
         let session = LintSession(linter: Linter(connections: connectionsFile, snapshot: snapshotFile))
         var printer = DiagnosticPrinter(
-            options: diagnostics, tool: "oml-lint", rules: Linter.ruleDescriptors, environment: environment)
+            format: format, strict: strict, tool: "oml-lint", rules: Linter.ruleDescriptors, environment: environment)
         var unreadable = false
         var files: [String] = []
         var reports: [LintSession.DirectoryReport] = []
@@ -109,7 +166,7 @@ struct OMLLintCommand: ParsableCommand {
                 unreadable = true
             }
         }
-        for outcome in session.lint(files, stdinName: standardInput.stdinFilename) {
+        for outcome in session.lint(files, stdinName: stdinFilename) {
             switch outcome {
             case .linted(_, let result):
                 try printer.print(result.diagnostics, source: result.source)
@@ -157,5 +214,5 @@ extension String {
 
 @main
 enum Main {
-    static func main() { OMLLintCommand.runAsTool() }
+    static func main() { OMLLintCommand.runAsTool(fastPath: LintRequest.runFast) }
 }

@@ -15,6 +15,15 @@ public struct DiagnosticOptions: ParsableArguments {
 
     /// Creates the options with their defaults.
     public init() {}
+
+    /// Creates the options with these values, as a tool's fast path does instead of parsing them.
+    public init(format: DiagnosticFormat, strict: Bool) {
+        // Set on a copy: inside an initializer the assignment would build a new, unparsed wrapper.
+        var options = Self()
+        options.format = format
+        options.strict = strict
+        self = options
+    }
 }
 
 /// Prints diagnostics file by file in the chosen format and decides the run's exit status.
@@ -31,10 +40,18 @@ public struct DiagnosticPrinter {
         options: DiagnosticOptions, tool: String, rules: [RuleDescriptor], environment: [String: String],
         output: FileDescriptorOutput = .standardOutput
     ) {
+        self.init(format: options.format, strict: options.strict, tool: tool, rules: rules, environment: environment, output: output)
+    }
+
+    /// A printer for the values of `--format` and `--strict`, for a tool's fast path.
+    public init(
+        format: DiagnosticFormat, strict: Bool, tool: String, rules: [RuleDescriptor], environment: [String: String],
+        output: FileDescriptorOutput = .standardOutput
+    ) {
         self.output = output
-        strict = options.strict
+        self.strict = strict
         renderer = makeRenderer(
-            format: options.format, toolName: tool, toolVersion: osirisVersion, rules: rules,
+            format: format, toolName: tool, toolVersion: osirisVersion, rules: rules,
             useColor: colorEnabled(for: output, environment: environment))
     }
 
