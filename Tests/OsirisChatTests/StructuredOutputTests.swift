@@ -19,12 +19,58 @@ import Testing
         let schema = PipelineSchema.make(snapshot: try ChatFixtures.snapshot())
         let alternatives = try #require(schema["properties"]?["steps"]?["items"]?["anyOf"]?.arrayValue)
         let names = alternatives.compactMap { $0["properties"]?["component"]?["enum"]?.arrayValue?.first?.stringValue }
-        #expect(names == ComponentRegistry.builtin.specs.filter(\.runnable).map(\.name))
+        // A SQLite snapshot and no connections file: no component of another database family.
+        let otherFamilies: Set<String> = ["postgres", "supabase", "mysql"]
+        let expected = ComponentRegistry.builtin.specs.filter { spec in spec.runnable && !otherFamilies.contains(spec.family ?? "") }.map(\.name)
+        #expect(names == expected)
+        for name in ["filesystem.csv_writer", "sqlite.processor", "sqlite.writer"] { #expect(names.contains(name)) }
         let sqlite = try #require(alternatives.first { $0["properties"]?["component"]?["enum"] == ["sqlite.extractor"] })
-        #expect(sqlite["properties"]?["config"]?["properties"]?["table"]?["enum"] == ["customers", "orders", "products"])
+        let config = sqlite["properties"]?["config"]?["properties"]
+        #expect(config?["table"]?["enum"] == ["customers", "orders", "products"])
+        #expect(config?["connection"]?["enum"] == ["@sqlite.demo"])
+        #expect(config?["connection"]?["pattern"] == nil)
+        let columns: [String] = try #require(config?["columns"]?["items"]?["enum"]?.arrayValue).compactMap(\.stringValue)
+        for name in ["customer_id", "id"] { #expect(columns.contains(name)) }
         #expect(sqlite["properties"]?["mode"]?["enum"] == ["read"])
-        let postgres = try #require(alternatives.first { $0["properties"]?["component"]?["enum"] == ["postgres.extractor"] })
-        #expect(postgres["properties"]?["config"]?["properties"]?["table"]?["enum"] == nil)
+    }
+
+    /// With a connections file, a database component appears when one of its connections serves it,
+    /// and `connection` lists exactly those references (Supabase is PostgreSQL).
+    @Test func databaseComponentsAreThoseAKnownConnectionServes() throws {
+        let schema = PipelineSchema.make(snapshot: try ChatFixtures.snapshot(), connections: try ChatFixtures.connections())
+        let alternatives = try #require(schema["properties"]?["steps"]?["items"]?["anyOf"]?.arrayValue)
+        func connection(of component: String) -> JSONValue? {
+            alternatives.first { $0["properties"]?["component"]?["enum"] == .array([.string(component)]) }?["properties"]?["config"]?["properties"]?["connection"]
+        }
+        #expect(connection(of: "postgres.writer")?["enum"] == ["@pg.warehouse"])
+        #expect(connection(of: "postgres.extractor")?["enum"] == ["@pg.warehouse"])
+        #expect(connection(of: "supabase.writer")?["enum"] == ["@pg.warehouse"])
+        #expect(connection(of: "sqlite.writer")?["enum"] == ["@sqlite.demo"])
+        #expect(connection(of: "mysql.writer") == nil)
+        // The snapshot's tables belong to its own family's extractor only.
+        #expect(alternatives.first { $0["properties"]?["component"]?["enum"] == ["postgres.extractor"] }?["properties"]?["config"]?["properties"]?["table"]?["enum"] == nil)
+        // Without a snapshot or a connections file nothing narrows the components.
+        let open = try #require(PipelineSchema.make(snapshot: nil)["properties"]?["steps"]?["items"]?["anyOf"]?.arrayValue)
+        #expect(open.count == ComponentRegistry.builtin.specs.filter(\.runnable).count)
+    }
+
+    /// Every free string and list has a cap, so a model looping inside one is stopped by the grammar.
+    @Test func freeStringsAndListsAreCapped() throws {
+        let schema = PipelineSchema.make(snapshot: try ChatFixtures.snapshot())
+        #expect(schema["properties"]?["steps"]?["maxItems"] == .int(PipelineSchema.maxSteps))
+        #expect(schema["properties"]?["name"]?["pattern"] == "^[a-z0-9][a-z0-9-]{0,63}$")
+        let alternatives = try #require(schema["properties"]?["steps"]?["items"]?["anyOf"]?.arrayValue)
+        let sqlite = try #require(alternatives.first { $0["properties"]?["component"]?["enum"] == ["sqlite.extractor"] })
+        #expect(sqlite["properties"]?["id"]?["pattern"] == "^[a-z0-9][a-z0-9_-]{0,39}$")
+        #expect(sqlite["properties"]?["needs"]?["maxItems"] == .int(PipelineSchema.maxNeeds))
+        #expect(sqlite["properties"]?["needs"]?["items"]?["pattern"] == "^[a-z0-9][a-z0-9_-]{0,39}$")
+        let config = sqlite["properties"]?["config"]?["properties"]
+        #expect(config?["query"]?["maxLength"] == .int(PipelineSchema.maxQueryLength))
+        #expect(config?["where"]?["maxLength"] == .int(PipelineSchema.maxStringLength))
+        #expect(config?["table"]?["maxLength"] == nil)
+        let list: JSONValue = ["type": "array", "items": ["type": "string"]]
+        let cappedList: JSONValue = ["type": "array", "items": ["type": "string", "maxLength": .int(PipelineSchema.maxStringLength)]]
+        #expect(PipelineSchema.capped(list) == cappedList)
     }
 
     /// llama-cpp-python's grammar converter refuses unanchored patterns and then falls back, silently,
@@ -37,7 +83,8 @@ import Testing
             default: []
             }
         }
-        let all = patterns(PipelineSchema.make(snapshot: try ChatFixtures.snapshot()))
+        // Supabase's `url` pattern is in the schema without a snapshot (nothing narrows the components).
+        let all = patterns(PipelineSchema.make(snapshot: try ChatFixtures.snapshot())) + patterns(PipelineSchema.make(snapshot: nil))
         #expect(all.contains("^https?://.*$"))
         #expect(all.allSatisfy { $0.hasPrefix("^") && $0.hasSuffix("$") })
         #expect(PipelineSchema.anchoringPatterns(["pattern": "ab"]) == ["pattern": "^.*ab.*$"])

@@ -114,12 +114,12 @@ public struct Conversation {
         var schema: JSONValue? = nil
         switch structured {
         case .off: break
-        case .auto: if client.supportsStructuredOutput { schema = PipelineSchema.make(snapshot: snapshot) }
+        case .auto: if client.supportsStructuredOutput { schema = PipelineSchema.make(snapshot: snapshot, connections: connections) }
         case .on:
             guard client.supportsStructuredOutput else {
                 throw .modelNotConfigured("--structured on needs an OpenAI-compatible server; \(client.provider) takes no response schema")
             }
-            schema = PipelineSchema.make(snapshot: snapshot)
+            schema = PipelineSchema.make(snapshot: snapshot, connections: connections)
         }
         let prompt = PromptBuilder(connections: connections, snapshot: snapshot)
         var messages = history

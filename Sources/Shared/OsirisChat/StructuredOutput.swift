@@ -14,24 +14,69 @@ public enum StructuredMode: String, Sendable, CaseIterable {
 /// The JSON schema of an OML pipeline for one snapshot, generated from the registry: the runnable
 /// components as alternatives of a step, each with its own config schema, and the snapshot's table
 /// names as the enum of `table` for the extractors of the snapshot's family.
+///
+/// The schema is as narrow as the snapshot and the connections file allow, because a small model
+/// fills in whatever the grammar leaves open (measured with Gemma 3 270M, bench/chat/RESULTS.md):
+/// a database component appears only when a known connection can serve it, `connection` is the enum
+/// of those references, `columns` the enum of the snapshot's column names, and every free string and
+/// list has a length cap, so that a model that loops inside a string or a `needs` list is cut off
+/// by the grammar instead of by the token limit.
 package enum PipelineSchema {
+    /// The longest step id, pipeline name, SQL text (`query`) and other free string the schema allows:
+    /// short enough that a model looping inside a string meets the cap well before a 512-token reply
+    /// limit, long enough for the queries and paths of a real pipeline.
+    static let maxIDLength = 40, maxNameLength = 64, maxQueryLength = 1_000, maxStringLength = 200
+    /// The most `needs` entries of one step, and the most steps of a pipeline.
+    static let maxNeeds = 8, maxSteps = 64
+
     /// The schema, as sent in OpenAI's `response_format` (and accepted by vLLM, llama.cpp and Ollama).
-    package static func make(registry: ComponentRegistry = .builtin, snapshot: Snapshot?) -> JSONValue {
+    package static func make(registry: ComponentRegistry = .builtin, snapshot: Snapshot?, connections: ConnectionsFile? = nil) -> JSONValue {
         let family = snapshot.flatMap { ConnectionFamily.canonical($0.family) }
         let tables = snapshot.map { snapshot in
             snapshot.tables.map { JSONValue.string(BuiltinPlanner.tableReference($0, family: snapshot.family)) }
         } ?? []
+        var columnNames: [String] = []
+        for table in snapshot?.tables ?? [] {
+            for column in table.columns where !columnNames.contains(column.name) { columnNames.append(column.name) }
+        }
+        // The references a step may name: the snapshot's (when it has an alias) and the connections file's.
+        var references: [ConnectionReference] = []
+        if let snapshot, !snapshot.connection.alias.isEmpty { references.append(snapshot.connection) }
+        for entry in connections?.entries ?? [] where !references.contains(entry.reference) { references.append(entry.reference) }
+        let knowsConnections = snapshot != nil || connections != nil
+        let idPattern = JSONValue.object(["type": "string", "pattern": .string("^[a-z0-9][a-z0-9_-]{0,\(maxIDLength - 1)}$")])
+
         var alternatives: [JSONValue] = []
         for spec in registry.specs where spec.runnable {
+            let componentFamily = spec.family.flatMap(ConnectionFamily.canonical)
+            let isDatabase = componentFamily != nil && componentFamily != "filesystem"
+            let serving = references.filter { ConnectionFamily.serves(connection: $0.family, component: spec.family ?? "") }
+            let snapshotServes = family.map { ConnectionFamily.serves(connection: $0, component: spec.family ?? "") } ?? false
+            // A database component nothing known can serve would only be invented: lint refuses it anyway.
+            if isDatabase && knowsConnections && serving.isEmpty && !snapshotServes { continue }
             var config = spec.json["configSchema"] ?? .object(["type": "object"])
             if case .object(var object) = config {
                 // oneOf of required groups is not understood by every server's grammar; lint checks it.
                 object.removeValue(forKey: "oneOf")
-                if spec.role == .extractor, let family, spec.family.flatMap(ConnectionFamily.canonical) == family, !tables.isEmpty,
-                    case .object(var properties)? = object["properties"], case .object(var table)? = properties["table"]
-                {
-                    table["enum"] = .array(tables)
-                    properties["table"] = .object(table)
+                if case .object(var properties)? = object["properties"] {
+                    if isDatabase, !serving.isEmpty, case .object(var connection)? = properties["connection"] {
+                        connection.removeValue(forKey: "pattern")
+                        connection["enum"] = .array(serving.map { .string($0.description) })
+                        properties["connection"] = .object(connection)
+                    }
+                    if spec.role == .extractor, let family, componentFamily == family {
+                        if !tables.isEmpty, case .object(var table)? = properties["table"] {
+                            table["enum"] = .array(tables)
+                            properties["table"] = .object(table)
+                        }
+                        if !columnNames.isEmpty, case .object(var columns)? = properties["columns"] {
+                            columns["items"] = .object(["type": "string", "enum": .array(columnNames.map(JSONValue.string))])
+                            properties["columns"] = .object(columns)
+                        }
+                    }
+                    for (key, property) in properties {
+                        properties[key] = capped(property, maxLength: key == "query" ? maxQueryLength : maxStringLength)
+                    }
                     object["properties"] = .object(properties)
                 }
                 config = .object(object)
@@ -39,10 +84,10 @@ package enum PipelineSchema {
             alternatives.append(.object([
                 "type": "object", "additionalProperties": false, "required": ["id", "component", "mode", "config"],
                 "properties": .object([
-                    "id": .object(["type": "string", "pattern": "^[a-z0-9][a-z0-9_-]*$"]),
+                    "id": idPattern,
                     "component": .object(["type": "string", "enum": .array([.string(spec.name)])]),
                     "mode": .object(["type": "string", "enum": .array(spec.stepModes.map(JSONValue.string))]),
-                    "needs": .object(["type": "array", "items": .object(["type": "string"])]),
+                    "needs": .object(["type": "array", "maxItems": .int(maxNeeds), "items": idPattern]),
                     "config": config,
                 ]),
             ]))
@@ -51,11 +96,28 @@ package enum PipelineSchema {
             "type": "object", "additionalProperties": false, "required": ["oml_version", "name", "steps"],
             "properties": .object([
                 "oml_version": .object(["type": "string", "enum": ["0.1.0"]]),
-                "name": .object(["type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$"]),
-                "description": .object(["type": "string"]),
-                "steps": .object(["type": "array", "minItems": 1, "items": .object(["anyOf": .array(alternatives)])]),
+                "name": .object(["type": "string", "pattern": .string("^[a-z0-9][a-z0-9-]{0,\(maxNameLength - 1)}$")]),
+                "description": .object(["type": "string", "maxLength": .int(maxStringLength)]),
+                "steps": .object([
+                    "type": "array", "minItems": 1, "maxItems": .int(maxSteps), "items": .object(["anyOf": .array(alternatives)]),
+                ]),
             ]),
         ]))
+    }
+
+    /// `property` with a length cap on a free string (no enum, no pattern, no cap of its own) and on
+    /// the items of a list of free strings.
+    static func capped(_ property: JSONValue, maxLength: Int = maxStringLength) -> JSONValue {
+        guard case .object(var object) = property else { return property }
+        switch object["type"]?.stringValue {
+        case "string" where object["enum"] == nil && object["pattern"] == nil && object["maxLength"] == nil:
+            object["maxLength"] = .int(maxLength)
+        case "array":
+            if let items = object["items"] { object["items"] = capped(items, maxLength: maxLength) }
+        default:
+            break
+        }
+        return .object(object)
     }
 
     /// `schema` with every `pattern` rewritten, without changing what it matches, into the form the
