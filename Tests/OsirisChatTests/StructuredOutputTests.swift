@@ -57,13 +57,15 @@ import Testing
     /// Every free string and list has a cap, so a model looping inside one is stopped by the grammar.
     @Test func freeStringsAndListsAreCapped() throws {
         let schema = PipelineSchema.make(snapshot: try ChatFixtures.snapshot())
-        #expect(schema["properties"]?["steps"]?["maxItems"] == .int(PipelineSchema.maxSteps))
+        // Three tables: a read and a write of each, and two more.
+        #expect(schema["properties"]?["steps"]?["maxItems"] == 8)
+        #expect(PipelineSchema.maxSteps(tables: 0) == 4 && PipelineSchema.maxSteps(tables: 100) == 64 && PipelineSchema.maxSteps(tables: nil) == 64)
         #expect(schema["properties"]?["name"]?["pattern"] == "^[a-z0-9][a-z0-9-]{0,63}$")
         let alternatives = try #require(schema["properties"]?["steps"]?["items"]?["anyOf"]?.arrayValue)
         let sqlite = try #require(alternatives.first { $0["properties"]?["component"]?["enum"] == ["sqlite.extractor"] })
-        #expect(sqlite["properties"]?["id"]?["pattern"] == "^[a-z0-9][a-z0-9_-]{0,39}$")
+        #expect(sqlite["properties"]?["id"]?["pattern"] == "^[a-z][a-z0-9_-]{0,39}$")
         #expect(sqlite["properties"]?["needs"]?["maxItems"] == .int(PipelineSchema.maxNeeds))
-        #expect(sqlite["properties"]?["needs"]?["items"]?["pattern"] == "^[a-z0-9][a-z0-9_-]{0,39}$")
+        #expect(sqlite["properties"]?["needs"]?["items"]?["pattern"] == "^[a-z][a-z0-9_-]{0,39}$")
         let config = sqlite["properties"]?["config"]?["properties"]
         #expect(config?["query"]?["maxLength"] == .int(PipelineSchema.maxQueryLength))
         #expect(config?["where"]?["maxLength"] == .int(PipelineSchema.maxStringLength))

@@ -11,6 +11,39 @@ public enum StructuredMode: String, Sendable, CaseIterable {
     case off
 }
 
+/// The components a draft may use: every runnable one, except that a database component appears
+/// only when the snapshot's connection or an entry of the connections file can serve it (with
+/// neither, nothing narrows the list). A small model names whatever it is offered; lint would refuse
+/// a component no connection serves anyway.
+package struct UsableComponents {
+    /// The components, in the registry's order.
+    package let specs: [ComponentSpec]
+    /// The references a step may name: the snapshot's (when it has an alias), then the connections file's.
+    package let references: [ConnectionReference]
+
+    /// The usable components of `registry` for `snapshot` and `connections`.
+    package init(registry: ComponentRegistry = .builtin, snapshot: Snapshot?, connections: ConnectionsFile?) {
+        var references: [ConnectionReference] = []
+        if let snapshot, !snapshot.connection.alias.isEmpty { references.append(snapshot.connection) }
+        for entry in connections?.entries ?? [] where !references.contains(entry.reference) { references.append(entry.reference) }
+        let families = references.map(\.family) + (snapshot.map { [$0.family] } ?? [])
+        let narrowed = snapshot != nil || connections != nil
+        specs = registry.specs.filter { spec in
+            guard spec.runnable else { return false }
+            let family = spec.family.flatMap(ConnectionFamily.canonical)
+            guard let family, family != "filesystem", narrowed else { return true }
+            return families.contains { ConnectionFamily.serves(connection: $0, component: family) }
+        }
+        self.references = references
+    }
+
+    /// The known references that can serve `spec` (none for a component without a database family).
+    package func references(serving spec: ComponentSpec) -> [ConnectionReference] {
+        guard let family = spec.family.flatMap(ConnectionFamily.canonical), family != "filesystem" else { return [] }
+        return references.filter { ConnectionFamily.serves(connection: $0.family, component: family) }
+    }
+}
+
 /// The JSON schema of an OML pipeline for one snapshot, generated from the registry: the runnable
 /// components as alternatives of a step, each with its own config schema, and the snapshot's table
 /// names as the enum of `table` for the extractors of the snapshot's family.
@@ -26,8 +59,15 @@ package enum PipelineSchema {
     /// short enough that a model looping inside a string meets the cap well before a 512-token reply
     /// limit, long enough for the queries and paths of a real pipeline.
     static let maxIDLength = 40, maxNameLength = 64, maxQueryLength = 1_000, maxStringLength = 200
-    /// The most `needs` entries of one step, and the most steps of a pipeline.
-    static let maxNeeds = 8, maxSteps = 64
+    /// The most `needs` entries of one step.
+    static let maxNeeds = 8
+
+    /// The most steps of a pipeline: a read and a write of every table of the snapshot and two more
+    /// (processors), at least 4 and at most 64 (64 without a snapshot).
+    static func maxSteps(tables: Int?) -> Int {
+        guard let tables else { return 64 }
+        return min(64, max(4, 2 * tables + 2))
+    }
 
     /// The schema, as sent in OpenAI's `response_format` (and accepted by vLLM, llama.cpp and Ollama).
     package static func make(registry: ComponentRegistry = .builtin, snapshot: Snapshot?, connections: ConnectionsFile? = nil) -> JSONValue {
@@ -39,27 +79,19 @@ package enum PipelineSchema {
         for table in snapshot?.tables ?? [] {
             for column in table.columns where !columnNames.contains(column.name) { columnNames.append(column.name) }
         }
-        // The references a step may name: the snapshot's (when it has an alias) and the connections file's.
-        var references: [ConnectionReference] = []
-        if let snapshot, !snapshot.connection.alias.isEmpty { references.append(snapshot.connection) }
-        for entry in connections?.entries ?? [] where !references.contains(entry.reference) { references.append(entry.reference) }
-        let knowsConnections = snapshot != nil || connections != nil
-        let idPattern = JSONValue.object(["type": "string", "pattern": .string("^[a-z0-9][a-z0-9_-]{0,\(maxIDLength - 1)}$")])
+        let usable = UsableComponents(registry: registry, snapshot: snapshot, connections: connections)
+        let idPattern = JSONValue.object(["type": "string", "pattern": .string("^[a-z][a-z0-9_-]{0,\(maxIDLength - 1)}$")])
 
         var alternatives: [JSONValue] = []
-        for spec in registry.specs where spec.runnable {
+        for spec in usable.specs {
             let componentFamily = spec.family.flatMap(ConnectionFamily.canonical)
-            let isDatabase = componentFamily != nil && componentFamily != "filesystem"
-            let serving = references.filter { ConnectionFamily.serves(connection: $0.family, component: spec.family ?? "") }
-            let snapshotServes = family.map { ConnectionFamily.serves(connection: $0, component: spec.family ?? "") } ?? false
-            // A database component nothing known can serve would only be invented: lint refuses it anyway.
-            if isDatabase && knowsConnections && serving.isEmpty && !snapshotServes { continue }
+            let serving = usable.references(serving: spec)
             var config = spec.json["configSchema"] ?? .object(["type": "object"])
             if case .object(var object) = config {
                 // oneOf of required groups is not understood by every server's grammar; lint checks it.
                 object.removeValue(forKey: "oneOf")
                 if case .object(var properties)? = object["properties"] {
-                    if isDatabase, !serving.isEmpty, case .object(var connection)? = properties["connection"] {
+                    if !serving.isEmpty, case .object(var connection)? = properties["connection"] {
                         connection.removeValue(forKey: "pattern")
                         connection["enum"] = .array(serving.map { .string($0.description) })
                         properties["connection"] = .object(connection)
@@ -99,7 +131,8 @@ package enum PipelineSchema {
                 "name": .object(["type": "string", "pattern": .string("^[a-z0-9][a-z0-9-]{0,\(maxNameLength - 1)}$")]),
                 "description": .object(["type": "string", "maxLength": .int(maxStringLength)]),
                 "steps": .object([
-                    "type": "array", "minItems": 1, "maxItems": .int(maxSteps), "items": .object(["anyOf": .array(alternatives)]),
+                    "type": "array", "minItems": 1, "maxItems": .int(maxSteps(tables: snapshot?.tables.count)),
+                    "items": .object(["anyOf": .array(alternatives)]),
                 ]),
             ]),
         ]))
