@@ -63,9 +63,18 @@ import Testing
         #expect(schema["properties"]?["name"]?["pattern"] == "^[a-z0-9][a-z0-9-]{0,63}$")
         let alternatives = try #require(schema["properties"]?["steps"]?["items"]?["anyOf"]?.arrayValue)
         let sqlite = try #require(alternatives.first { $0["properties"]?["component"]?["enum"] == ["sqlite.extractor"] })
-        #expect(sqlite["properties"]?["id"]?["pattern"] == "^[a-z][a-z0-9_-]{0,39}$")
-        #expect(sqlite["properties"]?["needs"]?["maxItems"] == .int(PipelineSchema.maxNeeds))
-        #expect(sqlite["properties"]?["needs"]?["items"]?["pattern"] == "^[a-z][a-z0-9_-]{0,39}$")
+        // Ids carry the step's role; an extractor takes no input, a writer exactly one, a processor one or more,
+        // and only steps that produce data.
+        #expect(sqlite["properties"]?["id"]?["pattern"] == "^extract-[a-z0-9][a-z0-9_-]{0,28}$")
+        #expect(sqlite["properties"]?["needs"] == nil)
+        let writer = try #require(alternatives.first { $0["properties"]?["component"]?["enum"] == ["filesystem.csv_writer"] })
+        #expect(writer["properties"]?["id"]?["pattern"] == "^write-[a-z0-9][a-z0-9_-]{0,28}$")
+        #expect(writer["required"] == ["id", "component", "mode", "needs", "config"])
+        #expect(writer["properties"]?["needs"]?["minItems"] == 1 && writer["properties"]?["needs"]?["maxItems"] == 1)
+        #expect(writer["properties"]?["needs"]?["items"]?["pattern"] == "^(extract|transform)-[a-z0-9][a-z0-9_-]{0,28}$")
+        let processor = try #require(alternatives.first { $0["properties"]?["component"]?["enum"] == ["sqlite.processor"] })
+        #expect(processor["properties"]?["id"]?["pattern"] == "^transform-[a-z0-9][a-z0-9_-]{0,28}$")
+        #expect(processor["properties"]?["needs"]?["maxItems"] == .int(PipelineSchema.maxNeeds))
         let config = sqlite["properties"]?["config"]?["properties"]
         #expect(config?["query"]?["maxLength"] == .int(PipelineSchema.maxQueryLength))
         #expect(config?["where"]?["maxLength"] == .int(PipelineSchema.maxStringLength))

@@ -51,9 +51,11 @@ package struct UsableComponents {
 /// The schema is as narrow as the snapshot and the connections file allow, because a small model
 /// fills in whatever the grammar leaves open (measured with Gemma 3 270M, bench/chat/RESULTS.md):
 /// a database component appears only when a known connection can serve it, `connection` is the enum
-/// of those references, `columns` the enum of the snapshot's column names, and every free string and
-/// list has a length cap, so that a model that loops inside a string or a `needs` list is cut off
-/// by the grammar instead of by the token limit.
+/// of those references, `columns` the enum of the snapshot's column names, step ids carry their role
+/// (`extract-`, `transform-`, `write-`) so that a writer's one input and a processor's inputs can
+/// name only steps that produce data, and every free string and list has a length cap, so that a
+/// model that loops inside a string or a `needs` list is cut off by the grammar instead of by the
+/// token limit.
 package enum PipelineSchema {
     /// The longest step id, pipeline name, SQL text (`query`) and other free string the schema allows:
     /// short enough that a model looping inside a string meets the cap well before a 512-token reply
@@ -80,7 +82,6 @@ package enum PipelineSchema {
             for column in table.columns where !columnNames.contains(column.name) { columnNames.append(column.name) }
         }
         let usable = UsableComponents(registry: registry, snapshot: snapshot, connections: connections)
-        let idPattern = JSONValue.object(["type": "string", "pattern": .string("^[a-z][a-z0-9_-]{0,\(maxIDLength - 1)}$")])
 
         var alternatives: [JSONValue] = []
         for spec in usable.specs {
@@ -113,15 +114,27 @@ package enum PipelineSchema {
                 }
                 config = .object(object)
             }
+            var step: [String: JSONValue] = [
+                "id": id(prefix: idPrefix(spec.role)),
+                "component": .object(["type": "string", "enum": .array([.string(spec.name)])]),
+                "mode": .object(["type": "string", "enum": .array(spec.stepModes.map(JSONValue.string))]),
+                "config": config,
+            ]
+            var required: [JSONValue] = ["id", "component", "mode", "config"]
+            // What lint asks of inputs, in the grammar: a writer reads exactly one step, a processor at
+            // least one, and only steps that produce data (extractors and processors, by their ids).
+            switch spec.role {
+            case .extractor:
+                break
+            case .writer, .processor:
+                step["needs"] = .object([
+                    "type": "array", "minItems": 1, "maxItems": .int(spec.role == .writer ? 1 : maxNeeds),
+                    "items": id(prefix: "(extract|transform)-"),
+                ])
+                required.insert("needs", at: 3)
+            }
             alternatives.append(.object([
-                "type": "object", "additionalProperties": false, "required": ["id", "component", "mode", "config"],
-                "properties": .object([
-                    "id": idPattern,
-                    "component": .object(["type": "string", "enum": .array([.string(spec.name)])]),
-                    "mode": .object(["type": "string", "enum": .array(spec.stepModes.map(JSONValue.string))]),
-                    "needs": .object(["type": "array", "maxItems": .int(maxNeeds), "items": idPattern]),
-                    "config": config,
-                ]),
+                "type": "object", "additionalProperties": false, "required": .array(required), "properties": .object(step),
             ]))
         }
         return anchoringPatterns(.object([
@@ -136,6 +149,22 @@ package enum PipelineSchema {
                 ]),
             ]),
         ]))
+    }
+
+    /// The id prefix of a step of `role` in a structured draft: `extract-`, `transform-` or `write-`.
+    /// OML ids need no prefix; the schema asks for one so that a model gives every step its own id
+    /// and `needs` can name only steps that produce data.
+    static func idPrefix(_ role: ComponentRole) -> String {
+        switch role {
+        case .extractor: "extract-"
+        case .processor: "transform-"
+        case .writer: "write-"
+        }
+    }
+
+    /// The schema of a step id starting with `prefix` (a pattern fragment), at most `maxIDLength` long.
+    static func id(prefix: String) -> JSONValue {
+        .object(["type": "string", "pattern": .string("^\(prefix)[a-z0-9][a-z0-9_-]{0,\(maxIDLength - 12)}$")])
     }
 
     /// `property` with a length cap on a free string (no enum, no pattern, no cap of its own) and on
