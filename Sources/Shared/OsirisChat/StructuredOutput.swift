@@ -13,8 +13,9 @@ public enum StructuredMode: String, Sendable, CaseIterable {
 
 /// The components a draft may use: every runnable one, except that a database component appears
 /// only when the snapshot's connection or an entry of the connections file can serve it (with
-/// neither, nothing narrows the list). A small model names whatever it is offered; lint would refuse
-/// a component no connection serves anyway.
+/// neither, nothing narrows the list), and that with a snapshot the extractors are those of the
+/// snapshot's family: the conversation is about that database, and a small model offered a CSV
+/// extractor invents a file to read. Lint would refuse a component no connection serves anyway.
 package struct UsableComponents {
     /// The components, in the registry's order.
     package let specs: [ComponentSpec]
@@ -31,6 +32,9 @@ package struct UsableComponents {
         specs = registry.specs.filter { spec in
             guard spec.runnable else { return false }
             let family = spec.family.flatMap(ConnectionFamily.canonical)
+            if spec.role == .extractor, let snapshotFamily = snapshot?.family {
+                return family.map { ConnectionFamily.serves(connection: snapshotFamily, component: $0) } ?? false
+            }
             guard let family, family != "filesystem", narrowed else { return true }
             return families.contains { ConnectionFamily.serves(connection: $0, component: family) }
         }
