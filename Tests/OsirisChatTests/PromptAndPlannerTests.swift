@@ -36,6 +36,26 @@ import Testing
         #expect(system.contains("- sqlite.extractor (mode: read)"))
         #expect(system.contains("exactly one of: query or table"))
     }
+
+    /// The components offered are those a known connection can serve (here SQLite and PostgreSQL,
+    /// not MySQL), the same as the response schema's; a structured draft is asked for as JSON.
+    @Test func onlyComponentsAKnownConnectionServesAreOffered() throws {
+        let builder = PromptBuilder(connections: try ChatFixtures.connections(), snapshot: try ChatFixtures.snapshot())
+        let plain = builder.systemMessage()
+        #expect(plain.contains("- postgres.writer (mode: write)"))
+        #expect(plain.contains("- filesystem.csv_writer (mode: write)"))
+        #expect(!plain.contains("mysql."))
+        #expect(plain.contains("Answer with exactly one OML document in a ```yaml fence"))
+        let structured = builder.systemMessage(structured: true)
+        #expect(structured.contains("Answer with exactly one JSON object that follows the response schema"))
+        #expect(!structured.contains("```yaml"))
+        let schema = PipelineSchema.make(snapshot: try ChatFixtures.snapshot(), connections: try ChatFixtures.connections())
+        let offered = try #require(schema["properties"]?["steps"]?["items"]?["anyOf"]?.arrayValue)
+            .compactMap { $0["properties"]?["component"]?["enum"]?.arrayValue?.first?.stringValue }
+        let usable = UsableComponents(snapshot: try ChatFixtures.snapshot(), connections: try ChatFixtures.connections()).specs.map(\.name)
+        #expect(offered == usable)
+        for name in usable { #expect(plain.contains("- \(name) (mode:")) }
+    }
 }
 
 @Suite struct BuiltinPlannerTests {

@@ -47,4 +47,14 @@ import Testing
         #expect(ReplyExtractor.extract("I cannot help with that.") == .nothing)
         #expect(ReplyExtractor.extract("```yaml\nkey: [unclosed\n```") == .nothing)
     }
+
+    /// llama.cpp's JSON grammars let a string hold a raw line break (JSON forbids it): the draft is
+    /// still read, with the break as an escape.
+    @Test func aRawLineBreakInsideAJSONStringIsRead() throws {
+        let reply = "{\"name\": \"copy\", \"oml_version\": \"0.1.0\", \"description\": \"two\nlines\", \"steps\": []}"
+        guard case .draft(let text) = ReplyExtractor.extract(reply) else { Issue.record("no draft"); return }
+        #expect(text.contains("description: \"two\\nlines\""))
+        #expect(ReplyExtractor.escapingControlCharacters(Array("{\"a\": \"x\ty\"}\n".utf8)) == Array("{\"a\": \"x\\u0009y\"}\n".utf8))
+        #expect(ReplyExtractor.escapingControlCharacters(Array("[\"\\\"\n\"]".utf8)) == Array("[\"\\\"\\u000a\"]".utf8))
+    }
 }

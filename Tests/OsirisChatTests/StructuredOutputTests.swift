@@ -19,12 +19,74 @@ import Testing
         let schema = PipelineSchema.make(snapshot: try ChatFixtures.snapshot())
         let alternatives = try #require(schema["properties"]?["steps"]?["items"]?["anyOf"]?.arrayValue)
         let names = alternatives.compactMap { $0["properties"]?["component"]?["enum"]?.arrayValue?.first?.stringValue }
-        #expect(names == ComponentRegistry.builtin.specs.filter(\.runnable).map(\.name))
+        // A SQLite snapshot and no connections file: no component of another database family.
+        let otherFamilies: Set<String> = ["postgres", "supabase", "mysql"]
+        let expected = ComponentRegistry.builtin.specs.filter { spec in spec.runnable && !otherFamilies.contains(spec.family ?? "") }.map(\.name)
+        // With a snapshot the extractors are its family's: a CSV extractor would read an invented file.
+        #expect(names == expected.filter { $0 != "filesystem.csv_extractor" })
+        for name in ["filesystem.csv_writer", "sqlite.processor", "sqlite.writer"] { #expect(names.contains(name)) }
         let sqlite = try #require(alternatives.first { $0["properties"]?["component"]?["enum"] == ["sqlite.extractor"] })
-        #expect(sqlite["properties"]?["config"]?["properties"]?["table"]?["enum"] == ["customers", "orders", "products"])
+        let config = sqlite["properties"]?["config"]?["properties"]
+        #expect(config?["table"]?["enum"] == ["customers", "orders", "products"])
+        #expect(config?["connection"]?["enum"] == ["@sqlite.demo"])
+        #expect(config?["connection"]?["pattern"] == nil)
+        let columns: [String] = try #require(config?["columns"]?["items"]?["enum"]?.arrayValue).compactMap(\.stringValue)
+        for name in ["customer_id", "id"] { #expect(columns.contains(name)) }
         #expect(sqlite["properties"]?["mode"]?["enum"] == ["read"])
-        let postgres = try #require(alternatives.first { $0["properties"]?["component"]?["enum"] == ["postgres.extractor"] })
+    }
+
+    /// With a connections file, a database component appears when one of its connections serves it,
+    /// and `connection` lists exactly those references (Supabase is PostgreSQL).
+    @Test func databaseComponentsAreThoseAKnownConnectionServes() throws {
+        let schema = PipelineSchema.make(snapshot: try ChatFixtures.snapshot(), connections: try ChatFixtures.connections())
+        let alternatives = try #require(schema["properties"]?["steps"]?["items"]?["anyOf"]?.arrayValue)
+        func connection(of component: String) -> JSONValue? {
+            alternatives.first { $0["properties"]?["component"]?["enum"] == .array([.string(component)]) }?["properties"]?["config"]?["properties"]?["connection"]
+        }
+        #expect(connection(of: "postgres.writer")?["enum"] == ["@pg.warehouse"])
+        // With a snapshot, only its family's extractors: nothing reads @pg.warehouse.
+        #expect(!alternatives.contains { $0["properties"]?["component"]?["enum"] == ["postgres.extractor"] })
+        #expect(connection(of: "supabase.writer")?["enum"] == ["@pg.warehouse"])
+        #expect(connection(of: "sqlite.writer")?["enum"] == ["@sqlite.demo"])
+        #expect(connection(of: "mysql.writer") == nil)
+        // Without a snapshot, the connections file's extractors, with no table enum.
+        let unsnapped = try #require(PipelineSchema.make(snapshot: nil, connections: try ChatFixtures.connections())["properties"]?["steps"]?["items"]?["anyOf"]?.arrayValue)
+        let postgres = try #require(unsnapped.first { $0["properties"]?["component"]?["enum"] == ["postgres.extractor"] })
+        #expect(postgres["properties"]?["config"]?["properties"]?["connection"]?["enum"] == ["@pg.warehouse"])
         #expect(postgres["properties"]?["config"]?["properties"]?["table"]?["enum"] == nil)
+        // Without a snapshot or a connections file nothing narrows the components.
+        let open = try #require(PipelineSchema.make(snapshot: nil)["properties"]?["steps"]?["items"]?["anyOf"]?.arrayValue)
+        #expect(open.count == ComponentRegistry.builtin.specs.filter(\.runnable).count)
+    }
+
+    /// Every free string and list has a cap, so a model looping inside one is stopped by the grammar.
+    @Test func freeStringsAndListsAreCapped() throws {
+        let schema = PipelineSchema.make(snapshot: try ChatFixtures.snapshot())
+        // Three tables: a read and a write of each, and two more.
+        #expect(schema["properties"]?["steps"]?["maxItems"] == 8)
+        #expect(PipelineSchema.maxSteps(tables: 0) == 4 && PipelineSchema.maxSteps(tables: 100) == 64 && PipelineSchema.maxSteps(tables: nil) == 64)
+        #expect(schema["properties"]?["name"]?["pattern"] == "^[a-z0-9][a-z0-9-]{0,63}$")
+        let alternatives = try #require(schema["properties"]?["steps"]?["items"]?["anyOf"]?.arrayValue)
+        let sqlite = try #require(alternatives.first { $0["properties"]?["component"]?["enum"] == ["sqlite.extractor"] })
+        // Ids carry the step's role; an extractor takes no input, a writer exactly one, a processor one or more,
+        // and only steps that produce data.
+        #expect(sqlite["properties"]?["id"]?["pattern"] == "^extract-[a-z0-9][a-z0-9_-]{0,28}$")
+        #expect(sqlite["properties"]?["needs"] == nil)
+        let writer = try #require(alternatives.first { $0["properties"]?["component"]?["enum"] == ["filesystem.csv_writer"] })
+        #expect(writer["properties"]?["id"]?["pattern"] == "^write-[a-z0-9][a-z0-9_-]{0,28}$")
+        #expect(writer["required"] == ["id", "component", "mode", "needs", "config"])
+        #expect(writer["properties"]?["needs"]?["minItems"] == 1 && writer["properties"]?["needs"]?["maxItems"] == 1)
+        #expect(writer["properties"]?["needs"]?["items"]?["pattern"] == "^(extract|transform)-[a-z0-9][a-z0-9_-]{0,28}$")
+        let processor = try #require(alternatives.first { $0["properties"]?["component"]?["enum"] == ["sqlite.processor"] })
+        #expect(processor["properties"]?["id"]?["pattern"] == "^transform-[a-z0-9][a-z0-9_-]{0,28}$")
+        #expect(processor["properties"]?["needs"]?["maxItems"] == .int(PipelineSchema.maxNeeds))
+        let config = sqlite["properties"]?["config"]?["properties"]
+        #expect(config?["query"]?["maxLength"] == .int(PipelineSchema.maxQueryLength))
+        #expect(config?["where"]?["maxLength"] == .int(PipelineSchema.maxStringLength))
+        #expect(config?["table"]?["maxLength"] == nil)
+        let list: JSONValue = ["type": "array", "items": ["type": "string"]]
+        let cappedList: JSONValue = ["type": "array", "items": ["type": "string", "maxLength": .int(PipelineSchema.maxStringLength)]]
+        #expect(PipelineSchema.capped(list) == cappedList)
     }
 
     /// llama-cpp-python's grammar converter refuses unanchored patterns and then falls back, silently,
@@ -37,7 +99,8 @@ import Testing
             default: []
             }
         }
-        let all = patterns(PipelineSchema.make(snapshot: try ChatFixtures.snapshot()))
+        // Supabase's `url` pattern is in the schema without a snapshot (nothing narrows the components).
+        let all = patterns(PipelineSchema.make(snapshot: try ChatFixtures.snapshot())) + patterns(PipelineSchema.make(snapshot: nil))
         #expect(all.contains("^https?://.*$"))
         #expect(all.allSatisfy { $0.hasPrefix("^") && $0.hasSuffix("$") })
         #expect(PipelineSchema.anchoringPatterns(["pattern": "ab"]) == ["pattern": "^.*ab.*$"])

@@ -114,12 +114,12 @@ public struct Conversation {
         var schema: JSONValue? = nil
         switch structured {
         case .off: break
-        case .auto: if client.supportsStructuredOutput { schema = PipelineSchema.make(snapshot: snapshot) }
+        case .auto: if client.supportsStructuredOutput { schema = PipelineSchema.make(snapshot: snapshot, connections: connections) }
         case .on:
             guard client.supportsStructuredOutput else {
                 throw .modelNotConfigured("--structured on needs an OpenAI-compatible server; \(client.provider) takes no response schema")
             }
-            schema = PipelineSchema.make(snapshot: snapshot)
+            schema = PipelineSchema.make(snapshot: snapshot, connections: connections)
         }
         let prompt = PromptBuilder(connections: connections, snapshot: snapshot)
         var messages = history
@@ -164,7 +164,7 @@ public struct Conversation {
                     range: SourceRange(start: SourcePosition(line: 1, column: 1)))
                 diagnostics = [finding]
                 source = nil
-                feedback = "Your reply held no OML document. Answer with one complete OML document in a ```yaml fence."
+                feedback = "Your reply held no OML document. Answer with \(schema == nil ? "one complete OML document in a ```yaml fence" : "the complete pipeline as one JSON object")."
             case .draft(let text):
                 let check = validate(text)
                 if check.errors.isEmpty {
@@ -177,7 +177,7 @@ public struct Conversation {
                 source = check.source
                 var renderer = TextRenderer(useColor: false)
                 let rendered = String(decoding: renderer.render(diagnostics, source: source), as: UTF8.self)
-                feedback = "oml-lint rejected the pipeline:\n\(rendered)\nAnswer with the whole corrected OML document in a ```yaml fence."
+                feedback = "oml-lint rejected the pipeline:\n\(rendered)\nAnswer with the whole corrected \(schema == nil ? "OML document in a ```yaml fence" : "pipeline as one JSON object")."
             }
             session?.record("lint", [
                 "errors": .int(diagnostics.count),

@@ -27,10 +27,12 @@ public struct PromptBuilder: Sendable {
     /// The system message: the contract, the components and the answer format (one JSON object when
     /// the reply is constrained by a schema).
     public func systemMessage(structured: Bool = false) -> String {
+        let answer = structured
+            ? "Answer with exactly one JSON object that follows the response schema: the OML document with the same keys, as JSON."
+            : "Answer with exactly one OML document in a ```yaml fence and nothing else."
         var text = """
-            You write data pipelines in OML v0.1.0, a YAML format. Answer with exactly one OML document in a \
-            ```yaml fence and nothing else. If the request is ambiguous and you cannot choose sensibly, answer \
-            with one line 'QUESTION: <your question>' instead.
+            You write data pipelines in OML v0.1.0, a YAML format. \(answer) If the request is ambiguous and \
+            you cannot choose sensibly, answer with one line 'QUESTION: <your question>' instead.
 
             OML rules:
             - Top-level keys: oml_version: "0.1.0" (a quoted string), name (lowercase-hyphenated), optional \
@@ -48,11 +50,8 @@ public struct PromptBuilder: Sendable {
             Components:
 
             """
-        for spec in registry.specs where spec.runnable {
+        for spec in UsableComponents(registry: registry, snapshot: snapshot, connections: connections).specs {
             text += componentSummary(spec) + "\n"
-        }
-        if structured {
-            text += "\nAnswer with the pipeline as one JSON object that follows the response schema: the same keys as the YAML.\n"
         }
         text += "\nConnection aliases:\n"
         if let connections, !connections.entries.isEmpty {

@@ -22,7 +22,7 @@ public enum ReplyExtractor {
         // Structured output: the pipeline as one JSON object, written out as YAML (JSON is YAML, so
         // nothing is lost, and the findings then point at the lines the user will read).
         for candidate in [reply.trimmingSpaces] + candidates(reply).map(\.trimmingSpaces) where candidate.hasPrefix("{") {
-            if let json = try? JSONParser.parse(Array(candidate.utf8)), let object = json.objectValue,
+            if let json = try? JSONParser.parse(escapingControlCharacters(Array(candidate.utf8))), let object = json.objectValue,
                 object["steps"] != nil || object["tasks"] != nil
             {
                 return .draft(completed(YAMLEmitter.document(json)))
@@ -34,6 +34,35 @@ public enum ReplyExtractor {
         }
         if let question = question(in: reply) { return .question(question) }
         return .nothing
+    }
+
+    /// `json` with raw control characters inside strings written as `\u00XX` escapes. The grammars
+    /// llama.cpp builds from a JSON schema let a string hold a raw line break, which JSON forbids; a
+    /// small model writes one when it runs on in a string.
+    static func escapingControlCharacters(_ json: [UInt8]) -> [UInt8] {
+        guard json.contains(where: { $0 < 0x20 }) else { return json }
+        var result: [UInt8] = []
+        result.reserveCapacity(json.count)
+        var inString = false, escaped = false
+        let hex = Array("0123456789abcdef".utf8)
+        for byte in json {
+            if inString {
+                if escaped {
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                } else if byte < 0x20 {
+                    result += Array("\\u00".utf8) + [hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
+                    continue
+                }
+            } else if byte == UInt8(ascii: "\"") {
+                inString = true
+            }
+            result.append(byte)
+        }
+        return result
     }
 
     /// Fenced blocks in order, then the bare text from the first line that starts an OML document.

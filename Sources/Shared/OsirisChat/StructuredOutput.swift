@@ -11,51 +11,179 @@ public enum StructuredMode: String, Sendable, CaseIterable {
     case off
 }
 
+/// The components a draft may use: every runnable one, except that a database component appears
+/// only when the snapshot's connection or an entry of the connections file can serve it (with
+/// neither, nothing narrows the list), and that with a snapshot the extractors are those of the
+/// snapshot's family: the conversation is about that database, and a small model offered a CSV
+/// extractor invents a file to read. Lint would refuse a component no connection serves anyway.
+package struct UsableComponents {
+    /// The components, in the registry's order.
+    package let specs: [ComponentSpec]
+    /// The references a step may name: the snapshot's (when it has an alias), then the connections file's.
+    package let references: [ConnectionReference]
+
+    /// The usable components of `registry` for `snapshot` and `connections`.
+    package init(registry: ComponentRegistry = .builtin, snapshot: Snapshot?, connections: ConnectionsFile?) {
+        var references: [ConnectionReference] = []
+        if let snapshot, !snapshot.connection.alias.isEmpty { references.append(snapshot.connection) }
+        for entry in connections?.entries ?? [] where !references.contains(entry.reference) { references.append(entry.reference) }
+        let families = references.map(\.family) + (snapshot.map { [$0.family] } ?? [])
+        let narrowed = snapshot != nil || connections != nil
+        specs = registry.specs.filter { spec in
+            guard spec.runnable else { return false }
+            let family = spec.family.flatMap(ConnectionFamily.canonical)
+            if spec.role == .extractor, let snapshotFamily = snapshot?.family {
+                return family.map { ConnectionFamily.serves(connection: snapshotFamily, component: $0) } ?? false
+            }
+            guard let family, family != "filesystem", narrowed else { return true }
+            return families.contains { ConnectionFamily.serves(connection: $0, component: family) }
+        }
+        self.references = references
+    }
+
+    /// The known references that can serve `spec` (none for a component without a database family).
+    package func references(serving spec: ComponentSpec) -> [ConnectionReference] {
+        guard let family = spec.family.flatMap(ConnectionFamily.canonical), family != "filesystem" else { return [] }
+        return references.filter { ConnectionFamily.serves(connection: $0.family, component: family) }
+    }
+}
+
 /// The JSON schema of an OML pipeline for one snapshot, generated from the registry: the runnable
 /// components as alternatives of a step, each with its own config schema, and the snapshot's table
 /// names as the enum of `table` for the extractors of the snapshot's family.
+///
+/// The schema is as narrow as the snapshot and the connections file allow, because a small model
+/// fills in whatever the grammar leaves open (measured with Gemma 3 270M, bench/chat/RESULTS.md):
+/// a database component appears only when a known connection can serve it, `connection` is the enum
+/// of those references, `columns` the enum of the snapshot's column names, step ids carry their role
+/// (`extract-`, `transform-`, `write-`) so that a writer's one input and a processor's inputs can
+/// name only steps that produce data, and every free string and list has a length cap, so that a
+/// model that loops inside a string or a `needs` list is cut off by the grammar instead of by the
+/// token limit.
 package enum PipelineSchema {
+    /// The longest step id, pipeline name, SQL text (`query`) and other free string the schema allows:
+    /// short enough that a model looping inside a string meets the cap well before a 512-token reply
+    /// limit, long enough for the queries and paths of a real pipeline.
+    static let maxIDLength = 40, maxNameLength = 64, maxQueryLength = 1_000, maxStringLength = 200
+    /// The most `needs` entries of one step.
+    static let maxNeeds = 8
+
+    /// The most steps of a pipeline: a read and a write of every table of the snapshot and two more
+    /// (processors), at least 4 and at most 64 (64 without a snapshot).
+    static func maxSteps(tables: Int?) -> Int {
+        guard let tables else { return 64 }
+        return min(64, max(4, 2 * tables + 2))
+    }
+
     /// The schema, as sent in OpenAI's `response_format` (and accepted by vLLM, llama.cpp and Ollama).
-    package static func make(registry: ComponentRegistry = .builtin, snapshot: Snapshot?) -> JSONValue {
+    package static func make(registry: ComponentRegistry = .builtin, snapshot: Snapshot?, connections: ConnectionsFile? = nil) -> JSONValue {
         let family = snapshot.flatMap { ConnectionFamily.canonical($0.family) }
         let tables = snapshot.map { snapshot in
             snapshot.tables.map { JSONValue.string(BuiltinPlanner.tableReference($0, family: snapshot.family)) }
         } ?? []
+        var columnNames: [String] = []
+        for table in snapshot?.tables ?? [] {
+            for column in table.columns where !columnNames.contains(column.name) { columnNames.append(column.name) }
+        }
+        let usable = UsableComponents(registry: registry, snapshot: snapshot, connections: connections)
+
         var alternatives: [JSONValue] = []
-        for spec in registry.specs where spec.runnable {
+        for spec in usable.specs {
+            let componentFamily = spec.family.flatMap(ConnectionFamily.canonical)
+            let serving = usable.references(serving: spec)
             var config = spec.json["configSchema"] ?? .object(["type": "object"])
             if case .object(var object) = config {
                 // oneOf of required groups is not understood by every server's grammar; lint checks it.
                 object.removeValue(forKey: "oneOf")
-                if spec.role == .extractor, let family, spec.family.flatMap(ConnectionFamily.canonical) == family, !tables.isEmpty,
-                    case .object(var properties)? = object["properties"], case .object(var table)? = properties["table"]
-                {
-                    table["enum"] = .array(tables)
-                    properties["table"] = .object(table)
+                if case .object(var properties)? = object["properties"] {
+                    if !serving.isEmpty, case .object(var connection)? = properties["connection"] {
+                        connection.removeValue(forKey: "pattern")
+                        connection["enum"] = .array(serving.map { .string($0.description) })
+                        properties["connection"] = .object(connection)
+                    }
+                    if spec.role == .extractor, let family, componentFamily == family {
+                        if !tables.isEmpty, case .object(var table)? = properties["table"] {
+                            table["enum"] = .array(tables)
+                            properties["table"] = .object(table)
+                        }
+                        if !columnNames.isEmpty, case .object(var columns)? = properties["columns"] {
+                            columns["items"] = .object(["type": "string", "enum": .array(columnNames.map(JSONValue.string))])
+                            properties["columns"] = .object(columns)
+                        }
+                    }
+                    for (key, property) in properties {
+                        properties[key] = capped(property, maxLength: key == "query" ? maxQueryLength : maxStringLength)
+                    }
                     object["properties"] = .object(properties)
                 }
                 config = .object(object)
             }
+            var step: [String: JSONValue] = [
+                "id": id(prefix: idPrefix(spec.role)),
+                "component": .object(["type": "string", "enum": .array([.string(spec.name)])]),
+                "mode": .object(["type": "string", "enum": .array(spec.stepModes.map(JSONValue.string))]),
+                "config": config,
+            ]
+            var required: [JSONValue] = ["id", "component", "mode", "config"]
+            // What lint asks of inputs, in the grammar: a writer reads exactly one step, a processor at
+            // least one, and only steps that produce data (extractors and processors, by their ids).
+            switch spec.role {
+            case .extractor:
+                break
+            case .writer, .processor:
+                step["needs"] = .object([
+                    "type": "array", "minItems": 1, "maxItems": .int(spec.role == .writer ? 1 : maxNeeds),
+                    "items": id(prefix: "(extract|transform)-"),
+                ])
+                required.insert("needs", at: 3)
+            }
             alternatives.append(.object([
-                "type": "object", "additionalProperties": false, "required": ["id", "component", "mode", "config"],
-                "properties": .object([
-                    "id": .object(["type": "string", "pattern": "^[a-z0-9][a-z0-9_-]*$"]),
-                    "component": .object(["type": "string", "enum": .array([.string(spec.name)])]),
-                    "mode": .object(["type": "string", "enum": .array(spec.stepModes.map(JSONValue.string))]),
-                    "needs": .object(["type": "array", "items": .object(["type": "string"])]),
-                    "config": config,
-                ]),
+                "type": "object", "additionalProperties": false, "required": .array(required), "properties": .object(step),
             ]))
         }
         return anchoringPatterns(.object([
             "type": "object", "additionalProperties": false, "required": ["oml_version", "name", "steps"],
             "properties": .object([
                 "oml_version": .object(["type": "string", "enum": ["0.1.0"]]),
-                "name": .object(["type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$"]),
-                "description": .object(["type": "string"]),
-                "steps": .object(["type": "array", "minItems": 1, "items": .object(["anyOf": .array(alternatives)])]),
+                "name": .object(["type": "string", "pattern": .string("^[a-z0-9][a-z0-9-]{0,\(maxNameLength - 1)}$")]),
+                "description": .object(["type": "string", "maxLength": .int(maxStringLength)]),
+                "steps": .object([
+                    "type": "array", "minItems": 1, "maxItems": .int(maxSteps(tables: snapshot?.tables.count)),
+                    "items": .object(["anyOf": .array(alternatives)]),
+                ]),
             ]),
         ]))
+    }
+
+    /// The id prefix of a step of `role` in a structured draft: `extract-`, `transform-` or `write-`.
+    /// OML ids need no prefix; the schema asks for one so that a model gives every step its own id
+    /// and `needs` can name only steps that produce data.
+    static func idPrefix(_ role: ComponentRole) -> String {
+        switch role {
+        case .extractor: "extract-"
+        case .processor: "transform-"
+        case .writer: "write-"
+        }
+    }
+
+    /// The schema of a step id starting with `prefix` (a pattern fragment), at most `maxIDLength` long.
+    static func id(prefix: String) -> JSONValue {
+        .object(["type": "string", "pattern": .string("^\(prefix)[a-z0-9][a-z0-9_-]{0,\(maxIDLength - 12)}$")])
+    }
+
+    /// `property` with a length cap on a free string (no enum, no pattern, no cap of its own) and on
+    /// the items of a list of free strings.
+    static func capped(_ property: JSONValue, maxLength: Int = maxStringLength) -> JSONValue {
+        guard case .object(var object) = property else { return property }
+        switch object["type"]?.stringValue {
+        case "string" where object["enum"] == nil && object["pattern"] == nil && object["maxLength"] == nil:
+            object["maxLength"] = .int(maxLength)
+        case "array":
+            if let items = object["items"] { object["items"] = capped(items, maxLength: maxLength) }
+        default:
+            break
+        }
+        return .object(object)
     }
 
     /// `schema` with every `pattern` rewritten, without changing what it matches, into the form the
