@@ -5,6 +5,18 @@ import Testing
 /// `osiris_commits` in the transaction of its rows, and `--resume` asks for it when status.json does
 /// not say the step committed (osiris-exec killed between the server's COMMIT and status.json).
 enum AppendResume {
+    /// Writes `connections` as ro.yaml, the test input and a pipeline appending it through `component`
+    /// with `config`, compiles it and runs it once in `folder`: what a user with limited rights sees.
+    static func runAppend(_ component: String, config: String, in folder: URL, connections: String) throws -> ToolHarness.Run {
+        try Data(connections.utf8).write(to: folder.appendingPathComponent("ro.yaml"))
+        try Data(input.utf8).write(to: folder.appendingPathComponent("in.csv"))
+        let target = Target(component: component, config: config, rows: { 0 }, markers: { _ in 0 })
+        try Data(oml(target).utf8).write(to: folder.appendingPathComponent("p.oml"))
+        let compile = try ToolHarness.run("oml-compile", ["--connections", "ro.yaml", "p.oml", "-o", "p.manifest.json"], in: folder)
+        try #require(compile.status == 0, "oml-compile: \(compile.stderr)")
+        return try ToolHarness.run("osiris-exec", ["--connections", "ro.yaml", "--run-dir", "runs", "p.manifest.json"], in: folder)
+    }
+
     /// What one target looks like from outside: its row count and its commit markers of a run.
     struct Target {
         /// The writer component.
@@ -176,7 +188,8 @@ struct AppendResumeServerTests {
             """.utf8))
         try #require(setup.status == 0, "psql: \(setup.stderr)")
         defer { _ = try? ToolHarness.run("psql", admin, stdin: Data("DROP SCHEMA \(schema) CASCADE; DROP ROLE \(role);".utf8)) }
-        try Data("""
+        let run = try AppendResume.runAppend(
+            "postgres.writer", config: "table: \(schema).t, write_mode: append", in: folder, connections: """
             version: 1
             connections:
               postgres:
@@ -188,13 +201,7 @@ struct AppendResumeServerTests {
                   user: \(role)
                   password: ro-pw
 
-            """.utf8).write(to: folder.appendingPathComponent("ro.yaml"))
-        try Data(AppendResume.input.utf8).write(to: folder.appendingPathComponent("in.csv"))
-        let target = AppendResume.Target(component: "postgres.writer", config: "table: \(schema).t, write_mode: append", rows: { 0 }, markers: { _ in 0 })
-        try Data(AppendResume.oml(target).utf8).write(to: folder.appendingPathComponent("p.oml"))
-        let compile = try ToolHarness.run("oml-compile", ["--connections", "ro.yaml", "p.oml", "-o", "p.manifest.json"], in: folder)
-        try #require(compile.status == 0, "oml-compile: \(compile.stderr)")
-        let run = try ToolHarness.run("osiris-exec", ["--connections", "ro.yaml", "--run-dir", "runs", "p.manifest.json"], in: folder)
+            """)
         #expect(run.status == 78, "\(run.stderr)")
         #expect(run.stderr.contains("table '\(schema).osiris_commits'"), "\(run.stderr)")
         #expect(run.stderr.contains("may not create it in schema '\(schema)'"), "\(run.stderr)")
@@ -224,7 +231,8 @@ struct AppendResumeMariaDBPrivilegeTests {
                 "DROP DATABASE \(database); DROP USER '\(user)'@'%'; DROP USER '\(user)'@'localhost';".utf8))
         }
         let folder = temporary.url
-        try Data("""
+        let run = try AppendResume.runAppend(
+            "mysql.writer", config: "table: t, write_mode: append", in: folder, connections: """
             version: 1
             connections:
               mysql:
@@ -236,13 +244,7 @@ struct AppendResumeMariaDBPrivilegeTests {
                   user: \(user)
                   password: ro-pw
 
-            """.utf8).write(to: folder.appendingPathComponent("ro.yaml"))
-        try Data(AppendResume.input.utf8).write(to: folder.appendingPathComponent("in.csv"))
-        let target = AppendResume.Target(component: "mysql.writer", config: "table: t, write_mode: append", rows: { 0 }, markers: { _ in 0 })
-        try Data(AppendResume.oml(target).utf8).write(to: folder.appendingPathComponent("p.oml"))
-        let compile = try ToolHarness.run("oml-compile", ["--connections", "ro.yaml", "p.oml", "-o", "p.manifest.json"], in: folder)
-        try #require(compile.status == 0, "oml-compile: \(compile.stderr)")
-        let run = try ToolHarness.run("osiris-exec", ["--connections", "ro.yaml", "--run-dir", "runs", "p.manifest.json"], in: folder)
+            """)
         #expect(run.status == 78, "\(run.stderr)")
         #expect(run.stderr.contains("table '\(database).osiris_commits'"), "\(run.stderr)")
         #expect(run.stderr.contains("this user can neither see nor create it"), "\(run.stderr)")
