@@ -85,7 +85,7 @@ import Testing
     }
 
     @Test func manyGroupsInMoreRunsThanOne() throws {
-        // A budget of 1 MiB lets a run collect 64 KiB: 20,000 groups take many runs.
+        // A budget of 1 MiB lets a run collect 32 KiB: 20,000 groups take many runs.
         let rows = try compare("SELECT bucket, COUNT(*), SUM(amount), MIN(city) FROM {T} GROUP BY bucket", rows: 40000, buckets: 20000, budget: 1 << 20)
         #expect(rows.count == 20000)
         #expect(rows.first?[0] == "0")
@@ -132,7 +132,7 @@ import Testing
     @Test func aRunStaysWithinItsLimit() throws {
         let plan = GroupingPlan(keys: [0], descending: [false], payload: [1, 2])
         let limit = SQLiteStreamTable.groupingLimit(memoryBudget: 1 << 20)
-        #expect(limit == 64 << 10)
+        #expect(limit == 32 << 10)
         let grouped = GroupedRows(plan: plan, columns: schema.fields.map(\.type), limit: limit, directory: folder.path)
         for part in input(rows: 50000, buckets: 1) { try grouped.add(part) }
         try grouped.finishInput()

@@ -46,11 +46,11 @@ final class SQLiteStreamTable: @unchecked Sendable {
         self.groupingLimit = groupingLimit
     }
 
-    /// The memory a grouped scan may collect before writing a run: a sixteenth of the step's
+    /// The memory a grouped scan may collect before writing a run: a thirty-second of the step's
     /// budget (buffers may hold twice what they use, and SQLite and the batches in flight need the
-    /// rest), between 64 KiB and 16 MiB.
+    /// rest), between 32 KiB and 8 MiB.
     static func groupingLimit(memoryBudget: Int) -> Int {
-        min(max(memoryBudget / 16, 64 << 10), 16 << 20)
+        min(max(memoryBudget / 32, 32 << 10), 8 << 20)
     }
 
     /// Whether `query` can stream `names` (the input's table, view and alias names): it reads them
