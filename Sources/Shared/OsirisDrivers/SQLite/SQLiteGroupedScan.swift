@@ -99,7 +99,7 @@ enum SQLValueCoding {
     static func appendRaw(_ source: UnsafeRawPointer, _ count: Int, to buffer: Buffer<UInt8>) {
         buffer.reserve(count)
         let target = UnsafeMutableRawPointer(buffer.base + buffer.count)
-        if count <= 32 {
+        if count <= 64 {
             var offset = 0
             while offset + 8 <= count {
                 target.storeBytes(of: source.loadUnaligned(fromByteOffset: offset, as: UInt64.self), toByteOffset: offset, as: UInt64.self)
@@ -284,9 +284,12 @@ final class GroupedRows {
     // The run being collected. One thread uses the object at a time (SQLite's, in the callbacks of
     // one cursor), so its fields are `@exclusivity(unchecked)`: the run-time checks of overlapping
     // accesses cost 14 % of a grouped scan.
-    private let rows = Buffer<UInt8>(capacity: 1 << 16)
-    private let rowStarts = Buffer<UInt32>(capacity: 1 << 12)
-    private let rowGroups = Buffer<Int32>(capacity: 1 << 12)
+    /// Each group's rows, each a 32-bit length and its payload values: appended where they belong,
+    /// so writing a run copies whole groups (a counting sort of one arena read it back in random order
+    /// and cost more than the rest of the run together). Kept from run to run.
+    @exclusivity(unchecked) private var groupBuffers: [Buffer<UInt8>] = []
+    /// The bytes in `groupBuffers`.
+    @exclusivity(unchecked) private var rowBytes = 0
     private let keys = Buffer<UInt8>(capacity: 1 << 12)
     @exclusivity(unchecked) private var keyStarts: [Int] = [0]
     private let representatives = Buffer<UInt8>(capacity: 1 << 12)
@@ -326,7 +329,7 @@ final class GroupedRows {
     /// The memory the run being collected uses (what it holds may be up to twice that, since
     /// buffers grow by doubling).
     private var collected: Int {
-        rows.count + rowStarts.count * 8 + keys.count + representatives.count + groupHashes.count * 32 + slots.count * 4
+        rowBytes + keys.count + representatives.count + groupHashes.count * 96 + slots.count * 4
     }
 
     /// Adds the rows of `batch`, writing a run out whenever the memory passes the limit.
@@ -344,12 +347,16 @@ final class GroupedRows {
             } else {
                 key = scratch
             }
-            let group = self.group(of: key)
-            rowStarts.append(UInt32(rows.count))
-            rowGroups.append(group)
-            groupRows[Int(group)] += 1
+            let group = Int(self.group(of: key))
+            let rows = groupBuffers[group]
+            let start = rows.count
+            rows.reserve(4)
+            rows.count += 4
             for column in plan.payload { SQLValueCoding.append(views[column], index, to: rows) }
-            if collected > limit || rows.count >= Int(UInt32.max / 2) { try writeRun() }
+            UnsafeMutableRawPointer(rows.base + start).storeBytes(of: UInt32(rows.count - start - 4).littleEndian, as: UInt32.self)
+            rowBytes += rows.count - start
+            groupRows[group] += 1
+            if collected > limit { try writeRun() }
         }
     }
 
@@ -372,6 +379,7 @@ final class GroupedRows {
         slots[slot] = group
         groupHashes.append(hash)
         groupRows.append(0)
+        if groupBuffers.count <= Int(group) { groupBuffers.append(Buffer<UInt8>(capacity: 256)) }
         keys.append(key.bytes)
         keyStarts.append(keys.count)
         representatives.append(scratch.bytes)
@@ -402,42 +410,21 @@ final class GroupedRows {
                 UnsafeRawBufferPointer(rebasing: keyBytes[keyStarts[right]..<keyStarts[right + 1]]),
                 descending: plan.descending) < 0
         }
-        // Rows by group: a counting sort of the row indices.
-        var next = [Int](repeating: 0, count: groups)
-        var position = 0
-        for group in order {
-            next[group] = position
-            position += groupRows[group]
-        }
-        let count = rowStarts.count
-        let sorted = Buffer<Int32>(capacity: count)
-        sorted.count = count
-        for index in 0..<count {
-            let group = Int(rowGroups[index])
-            sorted[next[group]] = Int32(index)
-            next[group] += 1
-        }
         let run = try Run(directory: directory)
-        var index = 0
         for group in order {
             try run.writeGroup(
                 key: UnsafeRawBufferPointer(rebasing: keys.bytes[keyStarts[group]..<keyStarts[group + 1]]),
                 representative: UnsafeRawBufferPointer(
                     rebasing: representatives.bytes[representativeStarts[group]..<representativeStarts[group + 1]]),
                 rows: groupRows[group])
-            for _ in 0..<groupRows[group] {
-                let row = Int(sorted[index])
-                let start = Int(rowStarts[row])
-                let end = row + 1 < count ? Int(rowStarts[row + 1]) : rows.count
-                try run.writeRow(UnsafeRawBufferPointer(start: rows.base + start, count: end - start))
-                index += 1
-            }
+            try run.writeRows(groupBuffers[group].bytes)
+            groupBuffers[group].count = 0
         }
         try run.finishWriting()
         runs.append(run)
-        rows.count = 0
-        rowStarts.count = 0
-        rowGroups.count = 0
+        rowBytes = 0
+        // Many small groups: let their buffers go rather than keep one per group of the largest run.
+        if groups > 4096 { groupBuffers = [] }
         keys.count = 0
         keyStarts = [0]
         representatives.count = 0
@@ -566,10 +553,20 @@ final class Run {
         if buffer.count >= 1 << 20 { try flush() }
     }
 
-    func writeRow(_ row: UnsafeRawBufferPointer) throws(StepError) {
-        append32(row.count)
-        if let base = row.baseAddress { SQLValueCoding.appendRaw(base, row.count, to: buffer) }
-        if buffer.count >= 1 << 20 { try flush() }
+    /// Writes rows already encoded as the format has them (a 32-bit length and the payload each).
+    func writeRows(_ rows: UnsafeRawBufferPointer) throws(StepError) {
+        guard let base = rows.baseAddress else { return }
+        if rows.count >= 1 << 16 {
+            try flush()
+            do {
+                try writeDescriptor(descriptor, base, count: rows.count, name: "temporary group file")
+            } catch {
+                throw StepError(.io, error.description)
+            }
+        } else {
+            SQLValueCoding.appendRaw(base, rows.count, to: buffer)
+            if buffer.count >= 1 << 20 { try flush() }
+        }
     }
 
     /// Writes what is left and swaps the 1 MiB write buffer for a 64 KiB read buffer: a merge
