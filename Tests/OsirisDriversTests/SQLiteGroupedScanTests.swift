@@ -143,7 +143,7 @@ import Testing
         while try grouped.advance() {
             count += 1
             // Key column 0 is id: every row its own group, in order.
-            let id = grouped.representative.withUnsafeBytes { Int64(littleEndian: $0.loadUnaligned(fromByteOffset: 1, as: Int64.self)) }
+            let id = Int64(littleEndian: UnsafeRawPointer(grouped.representative.base).loadUnaligned(fromByteOffset: 1, as: Int64.self))
             #expect(id == previous + 1)
             previous = id
         }

@@ -306,8 +306,9 @@ final class GroupedRows {
     @exclusivity(unchecked) private var current = -1
     @exclusivity(unchecked) private var currentKey: [UInt8] = []
     /// The values of the current group's key columns, then of the current row, as SQLite sees them.
-    @exclusivity(unchecked) private(set) var representative: [UInt8] = []
-    @exclusivity(unchecked) private var representativeOffsets: [Int]
+    let representative = Buffer<UInt8>(capacity: 64)
+    /// Where each key column's value starts in `representative`.
+    private let representativeOffsets: Buffer<Int>
     @exclusivity(unchecked) private(set) var row = UnsafeRawBufferPointer(start: nil, count: 0)
     @exclusivity(unchecked) private var rowOffsets: [Int]
 
@@ -322,7 +323,8 @@ final class GroupedRows {
         self.keySlot = keySlot
         self.payloadSlot = payloadSlot
         keysMayBeReal = plan.keys.contains { columns[$0] == .float64 || columns[$0] == .decimal }
-        representativeOffsets = [Int](repeating: 0, count: plan.keys.count)
+        representativeOffsets = Buffer<Int>(capacity: max(plan.keys.count, 1))
+        representativeOffsets.count = plan.keys.count
         rowOffsets = [Int](repeating: 0, count: plan.payload.count)
     }
 
@@ -335,9 +337,10 @@ final class GroupedRows {
     /// Adds the rows of `batch`, writing a run out whenever the memory passes the limit.
     func add(_ batch: RecordBatch) throws(StepError) {
         let views = batch.columns.map(\.unsafeView)
+        let keyColumns = plan.keys, payloadColumns = plan.payload
         for index in 0..<batch.count {
             scratch.count = 0
-            for column in plan.keys { SQLValueCoding.append(views[column], index, to: scratch) }
+            for column in keyColumns { SQLValueCoding.append(views[column], index, to: scratch) }
             let key: Buffer<UInt8>
             if keysMayBeReal {
                 canonical.count = 0
@@ -352,7 +355,7 @@ final class GroupedRows {
             let start = rows.count
             rows.reserve(4)
             rows.count += 4
-            for column in plan.payload { SQLValueCoding.append(views[column], index, to: rows) }
+            for column in payloadColumns { SQLValueCoding.append(views[column], index, to: rows) }
             UnsafeMutableRawPointer(rows.base + start).storeBytes(of: UInt32(rows.count - start - 4).littleEndian, as: UInt32.self)
             rowBytes += rows.count - start
             groupRows[group] += 1
@@ -471,13 +474,12 @@ final class GroupedRows {
             guard current >= 0 else { return false }
             if runs[current].key != currentKey {
                 currentKey = runs[current].key
-                representative = runs[current].representative
+                representative.count = 0
+                runs[current].representative.withUnsafeBytes { representative.append($0) }
                 var offset = 0
-                representative.withUnsafeBytes { bytes in
-                    for place in representativeOffsets.indices {
-                        representativeOffsets[place] = offset
-                        offset += SQLValueCoding.size(at: bytes.baseAddress! + offset)
-                    }
+                for place in 0..<representativeOffsets.count {
+                    representativeOffsets[place] = offset
+                    offset += SQLValueCoding.size(at: representative.base + offset)
                 }
             }
         }
@@ -487,7 +489,7 @@ final class GroupedRows {
     func result(_ context: OpaquePointer?, column index: Int) {
         let key = keySlot[index]
         if key >= 0 {
-            representative.withUnsafeBytes { SQLValueCoding.result(context, $0.baseAddress! + representativeOffsets[key]) }
+            SQLValueCoding.result(context, representative.base + representativeOffsets[key])
             return
         }
         let place = payloadSlot[index]

@@ -98,7 +98,11 @@ final class SQLiteStreamTable: @unchecked Sendable {
         var rowid: Int64 = 0
         var atEnd = false
         /// The rows of a grouped scan, read whole in `xFilter`.
-        var grouped: GroupedRows?
+        var grouped: GroupedRows? {
+            didSet { groupedReference = grouped.map { Unmanaged.passUnretained($0) } }
+        }
+        /// `grouped` without reference counting, for `xColumn`; `grouped` keeps it alive.
+        var groupedReference: Unmanaged<GroupedRows>?
 
         init(table: SQLiteStreamTable) {
             self.table = table
@@ -289,8 +293,8 @@ nonisolated(unsafe) private let module: UnsafeMutablePointer<sqlite3_module> = {
     module.xColumn = { pointer, context, index in
         let wrapper = UnsafeMutableRawPointer(pointer!).assumingMemoryBound(to: osiris_vtab_cursor.self)
         Unmanaged<SQLiteStreamTable.Cursor>.fromOpaque(wrapper.pointee.owner)._withUnsafeGuaranteedRef { scan in
-            if let grouped = scan.grouped {
-                grouped.result(context, column: Int(index))
+            if let grouped = scan.groupedReference {
+                grouped._withUnsafeGuaranteedRef { $0.result(context, column: Int(index)) }
                 return
             }
             guard scan.batch != nil else {
