@@ -102,6 +102,11 @@ import Testing
         #expect(one[0][1] == "30000")
     }
 
+    @Test func anEmptyInputHasNoGroups() throws {
+        #expect(try compare("SELECT city, COUNT(*) FROM {T} GROUP BY city", rows: 0) == [])
+        #expect(try compare("SELECT COUNT(*) FROM {T}", rows: 0) == [["0"]])
+    }
+
     @Test func havingExpressionsDistinctAndOrderByAnAggregate() throws {
         _ = try compare("SELECT city, COUNT(*) AS n FROM {T} GROUP BY city HAVING COUNT(*) > 600 ORDER BY city")
         _ = try compare("SELECT city, SUM(amount) AS total FROM {T} GROUP BY city ORDER BY total DESC, city")

@@ -305,7 +305,7 @@ final class GroupedRows {
     private(set) var largestRun = 0
     @exclusivity(unchecked) private var current = -1
     @exclusivity(unchecked) private var currentKey: [UInt8] = []
-    /// The values of the current group's key columns, then of the current row, as SQLite sees them.
+    /// The values of the current group's key columns, as SQLite sees them.
     let representative = Buffer<UInt8>(capacity: 64)
     /// Where each key column's value starts in `representative`.
     private let representativeOffsets: Buffer<Int>
@@ -331,7 +331,7 @@ final class GroupedRows {
     /// The memory the run being collected uses (what it holds may be up to twice that, since
     /// buffers grow by doubling).
     private var collected: Int {
-        rowBytes + keys.count + representatives.count + groupHashes.count * 96 + slots.count * 4
+        rowBytes + keys.count + representatives.count + groupHashes.count * 128 + slots.count * 4
     }
 
     /// Adds the rows of `batch`, writing a run out whenever the memory passes the limit.
@@ -382,7 +382,7 @@ final class GroupedRows {
         slots[slot] = group
         groupHashes.append(hash)
         groupRows.append(0)
-        if groupBuffers.count <= Int(group) { groupBuffers.append(Buffer<UInt8>(capacity: 256)) }
+        if groupBuffers.count <= Int(group) { groupBuffers.append(Buffer<UInt8>(capacity: 32)) }
         keys.append(key.bytes)
         keyStarts.append(keys.count)
         representatives.append(scratch.bytes)
