@@ -83,7 +83,7 @@ package final class Buffer<Element: BitwiseCopyable>: @unchecked Sendable {
 
     /// The element at `index`; unchecked.
     @inline(__always)
-    subscript(index: Int) -> Element {
+    package subscript(index: Int) -> Element {
         get { base[index] }
         set { base[index] = newValue }
     }

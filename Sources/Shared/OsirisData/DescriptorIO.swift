@@ -20,7 +20,7 @@ func readDescriptor(_ descriptor: Int32, into pointer: UnsafeMutableRawPointer, 
 }
 
 /// `pread(2)` of up to `count` bytes at `offset`, retrying EINTR; 0 at the end of the file.
-func readDescriptor(_ descriptor: Int32, into pointer: UnsafeMutableRawPointer, count: Int, at offset: Int64, name: String?) throws(DataError) -> Int {
+package func readDescriptor(_ descriptor: Int32, into pointer: UnsafeMutableRawPointer, count: Int, at offset: Int64, name: String?) throws(DataError) -> Int {
     while true {
         let result = pread(descriptor, pointer, count, off_t(offset))
         if result >= 0 { return result }
@@ -43,7 +43,7 @@ func readFully(_ descriptor: Int32, into pointer: UnsafeMutableRawPointer, count
 
 /// `write(2)` of all `count` bytes, retrying short writes and EINTR; a broken pipe or any other
 /// failure is an I/O error with the system's message.
-func writeDescriptor(_ descriptor: Int32, _ pointer: UnsafeRawPointer, count: Int, name: String?) throws(DataError) {
+package func writeDescriptor(_ descriptor: Int32, _ pointer: UnsafeRawPointer, count: Int, name: String?) throws(DataError) {
     var offset = 0
     while offset < count {
         let result = write(descriptor, pointer + offset, count - offset)

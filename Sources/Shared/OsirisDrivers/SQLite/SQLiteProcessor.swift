@@ -91,7 +91,9 @@ struct SQLiteProcessor: Processor {
         let table = Self.tableName(for: input.stepID)
         guard SQLiteStreamTable.canStream(query, names: [table, input.stepID, "input_df"]) else { return nil }
         let schema = try input.schema()
-        let streamed = SQLiteStreamTable(source: input, schema: schema, cancellation: context.cancellation, progress: context.progress)
+        let streamed = SQLiteStreamTable(
+            source: input, schema: schema, cancellation: context.cancellation, progress: context.progress,
+            temporaryDirectory: context.temporaryDirectory, groupingLimit: SQLiteStreamTable.groupingLimit(memoryBudget: context.memoryBudget))
         try SQLiteStreamTable.register(on: database, tables: [streamed])
         try database.execute("CREATE VIRTUAL TABLE temp.\(SQLiteDatabase.quote(table)) USING osiris_input(0)")
         if input.stepID != table {

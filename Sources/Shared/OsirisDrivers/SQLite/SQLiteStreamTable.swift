@@ -13,21 +13,44 @@ import OsirisData
 /// (see `SQLiteStreamTable.canStream`); a second scan is reported as an error rather than returning
 /// wrong results. Values are returned the way a table with the same declared types would hold them:
 /// decimals as numbers, so `total > 100` compares numbers.
+///
+/// For a GROUP BY on plain columns of the input, with no constraint on the scan, the
+/// table takes over SQLite's sort: it reads the whole input first and returns the rows grouped and
+/// in key order (`GroupingPlan`, `GroupedRows`), so SQLite aggregates in one pass.
 // unchecked: SQLite calls the virtual table's callbacks on the thread that steps the statement, the
-// same one that created the table; `scanned` and `failure` are never touched from another thread.
+// same one that created the table; `scanned`, `failure` and `plans` are never touched from another
+// thread.
 final class SQLiteStreamTable: @unchecked Sendable {
     let source: any BatchSource
     let schema: Schema
     let cancellation: CancellationToken
     let progress: any ProgressReporter
+    /// Where grouped scans write their runs, and how much memory a run may use; grouping is off
+    /// when `groupingLimit` is 0.
+    let temporaryDirectory: String
+    let groupingLimit: Int
     var scanned = false
     var failure: StepError?
+    /// The grouping plans offered to SQLite; `idxNum` n > 0 names plans[n - 1].
+    var plans: [GroupingPlan] = []
 
-    init(source: any BatchSource, schema: Schema, cancellation: CancellationToken, progress: any ProgressReporter) {
+    init(
+        source: any BatchSource, schema: Schema, cancellation: CancellationToken, progress: any ProgressReporter,
+        temporaryDirectory: String = "", groupingLimit: Int = 0
+    ) {
         self.source = source
         self.schema = schema
         self.cancellation = cancellation
         self.progress = progress
+        self.temporaryDirectory = temporaryDirectory
+        self.groupingLimit = groupingLimit
+    }
+
+    /// The memory a grouped scan may collect before writing a run: a thirty-second of the step's
+    /// budget (buffers may hold twice what they use, and SQLite and the batches in flight need the
+    /// rest), between 32 KiB and 8 MiB.
+    static func groupingLimit(memoryBudget: Int) -> Int {
+        min(max(memoryBudget / 32, 32 << 10), 8 << 20)
     }
 
     /// Whether `query` can stream `names` (the input's table, view and alias names): it reads them
@@ -74,6 +97,12 @@ final class SQLiteStreamTable: @unchecked Sendable {
         var row = 0
         var rowid: Int64 = 0
         var atEnd = false
+        /// The rows of a grouped scan, read whole in `xFilter`.
+        var grouped: GroupedRows? {
+            didSet { groupedReference = grouped.map { Unmanaged.passUnretained($0) } }
+        }
+        /// `grouped` without reference counting, for `xColumn`; `grouped` keeps it alive.
+        var groupedReference: Unmanaged<GroupedRows>?
 
         init(table: SQLiteStreamTable) {
             self.table = table
@@ -82,10 +111,40 @@ final class SQLiteStreamTable: @unchecked Sendable {
 
         deinit { views.deallocate() }
 
+        /// Reads the whole input into `grouped`, ready to return its first row.
+        func group(_ plan: GroupingPlan) -> Bool {
+            let rows = GroupedRows(
+                plan: plan, columns: table.schema.fields.map(\.type), limit: table.groupingLimit, directory: table.temporaryDirectory)
+            do throws(StepError) {
+                while true {
+                    try table.cancellation.check()
+                    guard let next = try table.source.next() else { break }
+                    table.progress.read(rows: next.count, bytes: next.dataByteCount)
+                    try rows.add(next)
+                }
+                try rows.finishInput()
+            } catch {
+                table.failure = error
+                return false
+            }
+            grouped = rows
+            rowid = 0
+            return advance()
+        }
+
         /// Moves to the next row, fetching the next batch when the current one is used up.
         func advance() -> Bool {
             row += 1
             rowid += 1
+            if let grouped {
+                do throws(StepError) {
+                    atEnd = try !grouped.advance()
+                    return true
+                } catch {
+                    table.failure = error
+                    return false
+                }
+            }
             while batch == nil || row >= batch!.count {
                 do throws(StepError) {
                     try table.cancellation.check()
@@ -167,10 +226,22 @@ nonisolated(unsafe) private let module: UnsafeMutablePointer<sqlite3_module> = {
     module.iVersion = 0
     module.xCreate = connect
     module.xConnect = connect
-    module.xBestIndex = { _, info in
-        // A full scan, once; SQLite evaluates every condition itself.
-        info?.pointee.estimatedCost = 1e9
-        info?.pointee.estimatedRows = 1_000_000_000
+    module.xBestIndex = { vtab, info in
+        // A full scan, once; SQLite evaluates every condition itself. When SQLite only needs the
+        // rows grouped (a GROUP BY on plain columns), the scan returns them grouped.
+        guard let info else { return SQLITE_OK }
+        info.pointee.estimatedCost = 1e9
+        info.pointee.estimatedRows = 1_000_000_000
+        let streamed = table(vtab)
+        if streamed.groupingLimit > 0, let plan = GroupingPlan.choose(info, columns: streamed.schema.fields.count) {
+            if let known = streamed.plans.firstIndex(of: plan) {
+                info.pointee.idxNum = Int32(known + 1)
+            } else {
+                streamed.plans.append(plan)
+                info.pointee.idxNum = Int32(streamed.plans.count)
+            }
+            info.pointee.orderByConsumed = 1
+        }
         return SQLITE_OK
     }
     module.xDisconnect = disconnect
@@ -189,7 +260,7 @@ nonisolated(unsafe) private let module: UnsafeMutablePointer<sqlite3_module> = {
         wrapper.deallocate()
         return SQLITE_OK
     }
-    module.xFilter = { pointer, _, _, _, _ in
+    module.xFilter = { pointer, plan, _, _, _ in
         let scan = cursor(pointer)
         guard !scan.table.scanned else {
             setError(pointer?.pointee.pVtab, "the query reads input '\(scan.table.source.stepID)' twice; this cannot stream")
@@ -198,7 +269,9 @@ nonisolated(unsafe) private let module: UnsafeMutablePointer<sqlite3_module> = {
         scan.table.scanned = true
         scan.row = -1
         scan.rowid = 0
-        guard scan.advance() else {
+        let planIndex = Int(plan) - 1
+        let started = scan.table.plans.indices.contains(planIndex) ? scan.group(scan.table.plans[planIndex]) : scan.advance()
+        guard started else {
             setError(pointer?.pointee.pVtab, scan.table.failure?.message ?? "input failed")
             return SQLITE_ERROR
         }
@@ -220,6 +293,10 @@ nonisolated(unsafe) private let module: UnsafeMutablePointer<sqlite3_module> = {
     module.xColumn = { pointer, context, index in
         let wrapper = UnsafeMutableRawPointer(pointer!).assumingMemoryBound(to: osiris_vtab_cursor.self)
         Unmanaged<SQLiteStreamTable.Cursor>.fromOpaque(wrapper.pointee.owner)._withUnsafeGuaranteedRef { scan in
+            if let grouped = scan.groupedReference {
+                grouped._withUnsafeGuaranteedRef { $0.result(context, column: Int(index)) }
+                return
+            }
             guard scan.batch != nil else {
                 sqlite3_result_null(context)
                 return
@@ -258,6 +335,29 @@ nonisolated(unsafe) private let module: UnsafeMutablePointer<sqlite3_module> = {
 /// What NUMERIC affinity makes of decimal text in a table: an integer when the value is one exactly,
 /// else a real; text that is no number stays text.
 private func resultNumeric(_ context: OpaquePointer?, _ bytes: UnsafeRawBufferPointer) {
+    switch numericValue(bytes) {
+    case .integer(let value): sqlite3_result_int64(context, value)
+    case .real(let value): sqlite3_result_double(context, value)
+    case .text:
+        if let base = bytes.baseAddress {
+            sqlite3_result_text(context, base.assumingMemoryBound(to: CChar.self), Int32(bytes.count), SQLITE_TRANSIENT_SHIM)
+        } else {
+            sqlite3_result_text(context, "", 0, SQLITE_TRANSIENT_SHIM)
+        }
+    }
+}
+
+/// The value NUMERIC affinity makes of decimal text.
+enum NumericValue {
+    case integer(Int64)
+    case real(Double)
+    /// The text is no number and stays text.
+    case text
+}
+
+/// What NUMERIC affinity makes of decimal text in a table: an integer when the value is one exactly,
+/// else a real; text that is no number stays text.
+func numericValue(_ bytes: UnsafeRawBufferPointer) -> NumericValue {
     var integer: Int64 = 0
     var isInteger = bytes.count > 0 && bytes.count < 19
     var index = 0
@@ -273,10 +373,7 @@ private func resultNumeric(_ context: OpaquePointer?, _ bytes: UnsafeRawBufferPo
         integer = integer * 10 + Int64(digit)
         index += 1
     }
-    if isInteger {
-        sqlite3_result_int64(context, negative ? -integer : integer)
-        return
-    }
+    if isInteger { return .integer(negative ? -integer : integer) }
     let number: Double? = fastDecimal(bytes) ?? withUnsafeTemporaryAllocation(of: CChar.self, capacity: bytes.count + 1) { buffer in
         buffer.baseAddress!.withMemoryRebound(to: UInt8.self, capacity: bytes.count + 1) { target in
             if let base = bytes.baseAddress { target.update(from: base.assumingMemoryBound(to: UInt8.self), count: bytes.count) }
@@ -286,19 +383,8 @@ private func resultNumeric(_ context: OpaquePointer?, _ bytes: UnsafeRawBufferPo
         let value = strtod(buffer.baseAddress!, &end)
         return end == buffer.baseAddress! + bytes.count && bytes.count > 0 ? value : nil
     }
-    guard let number else {
-        if let base = bytes.baseAddress {
-            sqlite3_result_text(context, base.assumingMemoryBound(to: CChar.self), Int32(bytes.count), SQLITE_TRANSIENT_SHIM)
-        } else {
-            sqlite3_result_text(context, "", 0, SQLITE_TRANSIENT_SHIM)
-        }
-        return
-    }
-    if number.rounded() == number, abs(number) < 9.0e18 {
-        sqlite3_result_int64(context, Int64(number))
-    } else {
-        sqlite3_result_double(context, number)
-    }
+    guard let number else { return .text }
+    return number.rounded() == number && abs(number) < 9.0e18 ? .integer(Int64(number)) : .real(number)
 }
 
 /// Powers of ten that doubles hold exactly.
