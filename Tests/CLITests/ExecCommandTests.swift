@@ -25,16 +25,7 @@ import Testing
 
     /// Starts osiris-exec on `p.manifest.json` in the background, its events going to a file.
     func startExec(_ arguments: [String]) throws -> (Process, URL) {
-        let process = Process()
-        process.executableURL = ToolHarness.binDirectory.appendingPathComponent("osiris-exec")
-        process.arguments = ["p.manifest.json", "--run-dir", "runs"] + arguments
-        process.currentDirectoryURL = folder
-        let events = folder.appendingPathComponent("events.out")
-        #expect(FileManager.default.createFile(atPath: events.path, contents: nil))
-        process.standardOutput = try FileHandle(forWritingTo: events)
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        return (process, events)
+        try ToolHarness.startExec(["p.manifest.json", "--run-dir", "runs"] + arguments, in: folder)
     }
 
     /// Compiles `oml` (with the test folder as working directory) and runs it; returns the run.

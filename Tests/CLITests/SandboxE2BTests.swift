@@ -145,17 +145,7 @@ import Glibc
     // MARK: Helpers
 
     func startHost(_ environment: [String: String]) throws -> (Process, URL) {
-        let host = Process()
-        host.executableURL = ToolHarness.binDirectory.appendingPathComponent("osiris-exec")
-        host.arguments = ["p.manifest.json", "--run-dir", "runs", "--sandbox", "e2b"]
-        host.currentDirectoryURL = folder
-        host.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let events = folder.appendingPathComponent("events.out")
-        #expect(FileManager.default.createFile(atPath: events.path, contents: nil))
-        host.standardOutput = try FileHandle(forWritingTo: events)
-        host.standardError = FileHandle.nullDevice
-        try host.run()
-        return (host, events)
+        try ToolHarness.startExec(["p.manifest.json", "--run-dir", "runs", "--sandbox", "e2b"], in: folder, environment: environment)
     }
 
     func waitForSpin(_ events: URL) throws {

@@ -405,18 +405,8 @@ import Testing
         try write("p.oml", Self.slowPipeline)
         let compile = try ToolHarness.run("oml-compile", ["p.oml", "-o", "p.manifest.json"], in: folder)
         try #require(compile.status == 0)
-        let host = Process()
-        host.executableURL = ToolHarness.binDirectory.appendingPathComponent("osiris-exec")
-        host.arguments = ["--sandbox", "p.manifest.json", "--run-dir", "runs"]
-        host.currentDirectoryURL = folder
-        var environment = ProcessInfo.processInfo.environment
-        environment["SHOP_PASSWORD"] = Self.password
-        host.environment = environment
-        let events = folder.appendingPathComponent("events.out")
-        #expect(FileManager.default.createFile(atPath: events.path, contents: nil))
-        host.standardOutput = try FileHandle(forWritingTo: events)
-        host.standardError = FileHandle.nullDevice
-        try host.run()
+        let (host, events) = try ToolHarness.startExec(
+            ["--sandbox", "p.manifest.json", "--run-dir", "runs"], in: folder, environment: ["SHOP_PASSWORD": Self.password])
         defer { if host.isRunning { kill(host.processIdentifier, SIGKILL) } }
         // Interrupt once the slow step runs.
         for _ in 0..<200 {

@@ -35,6 +35,25 @@ enum ToolHarness {
         var stdoutBytes: Data
     }
 
+    /// Starts the built osiris-exec with `arguments` in `folder`, in the background, with `environment`
+    /// added to the test's own; its events go to `folder/events.out`, its stderr nowhere. Returns the
+    /// process and the events file, for tests that signal or watch a run while it goes on.
+    static func startExec(_ arguments: [String], in folder: URL, environment: [String: String] = [:]) throws -> (Process, URL) {
+        let process = Process()
+        process.executableURL = binDirectory.appendingPathComponent("osiris-exec")
+        process.arguments = arguments
+        process.currentDirectoryURL = folder
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let events = folder.appendingPathComponent("events.out")
+        guard FileManager.default.createFile(atPath: events.path, contents: nil) else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: events.path])
+        }
+        process.standardOutput = try FileHandle(forWritingTo: events)
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return (process, events)
+    }
+
     /// Runs `tool` with `arguments` in `directory`, feeding `stdin` (an empty stdin when nil).
     static func run(
         _ tool: String, _ arguments: [String], in directory: URL? = nil, stdin: Data? = nil,
