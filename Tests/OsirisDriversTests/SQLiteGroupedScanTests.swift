@@ -3,6 +3,7 @@ import OML
 import OsirisCore
 import OsirisData
 @testable import OsirisDrivers
+import Synchronization
 import Testing
 
 /// GROUP BY over a streamed input, which the virtual table returns grouped (`GroupedRows`), against
@@ -145,14 +146,123 @@ import Testing
         #expect(grouped.largestRun <= limit + limit / 8)
         var count = 0
         var previous: Int64 = -1
-        while try grouped.advance() {
+        let reader = try grouped.reader()
+        while try reader.advance() {
             count += 1
             // Key column 0 is id: every row its own group, in order.
-            let id = Int64(littleEndian: UnsafeRawPointer(grouped.representative.base).loadUnaligned(fromByteOffset: 1, as: Int64.self))
+            let id = Int64(littleEndian: UnsafeRawPointer(reader.representative.base).loadUnaligned(fromByteOffset: 1, as: Int64.self))
             #expect(id == previous + 1)
             previous = id
         }
         #expect(count == 50000)
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty)
+    }
+
+    // MARK: Split GROUP BYs (GroupSplitter): half the groups on a second connection and thread.
+
+    /// The rows a reader returns, in order: each its key values and its payload.
+    func rowsRead(_ reader: GroupReader) throws -> [[[UInt8]]] {
+        var rows: [[[UInt8]]] = []
+        while try reader.advance() { rows.append([Array(reader.representative.bytes), Array(reader.row)]) }
+        return rows
+    }
+
+    @Test func theTwoHalvesOfASplitAreTheWholeInKeyOrder() throws {
+        for (limit, descending) in [(1 << 20, false), (32 << 10, false), (32 << 10, true)] {
+            let plan = GroupingPlan(keys: [4, 1], descending: [descending, false], payload: [0, 2])
+            let grouped = GroupedRows(plan: plan, columns: schema.fields.map(\.type), limit: limit, directory: folder.path)
+            for part in input(rows: 20000, buckets: 30) { try grouped.add(part) }
+            try grouped.finishInput()
+            let whole = try rowsRead(try grouped.reader())
+            let halves = try #require(try grouped.split())
+            let first = try rowsRead(halves.0), second = try rowsRead(halves.1)
+            #expect(first + second == whole, "limit \(limit), descending \(descending)")
+            // About half the rows on each side, and no group on both.
+            #expect(first.count > 5000 && second.count > 5000)
+            #expect(Set(first.map { $0[0] }).isDisjoint(with: second.map { $0[0] }))
+        }
+    }
+
+    @Test func aSplitNeedsTwoKeysAndAnIndex() throws {
+        let plan = GroupingPlan(keys: [4], descending: [false], payload: [0])
+        let one = GroupedRows(plan: plan, columns: schema.fields.map(\.type), limit: 1 << 20, directory: folder.path)
+        for part in input(rows: 3000, buckets: 1) { try one.add(part) }
+        try one.finishInput()
+        #expect(try one.split() == nil)
+        // More groups than the index keeps: no split, and the reader still returns every row.
+        let many = GroupedRows(plan: plan, columns: schema.fields.map(\.type), limit: 1 << 20, directory: folder.path)
+        for part in input(rows: GroupedRows.indexLimit + 10, buckets: GroupedRows.indexLimit + 10) { try many.add(part) }
+        try many.finishInput()
+        #expect(try many.split() == nil)
+        #expect(try rowsRead(try many.reader()).count == GroupedRows.indexLimit + 10)
+    }
+
+    @Test func whichQueriesMaySplit() {
+        for query in [
+            "SELECT city, COUNT(*) FROM input_df GROUP BY city",
+            "select city, sum(amount) from input_df where bucket < 3 group by city having count(*) > 2 order by city desc",
+            "SELECT city, COUNT(CASE WHEN amount > 5 THEN 1 END), MIN(id) FROM orders GROUP BY city ORDER BY city;",
+        ] {
+            #expect(GroupSplitter.canSplit(query), "\(query)")
+        }
+        for query in [
+            "SELECT COUNT(*) FROM input_df",
+            "SELECT DISTINCT city FROM input_df GROUP BY city, bucket",
+            "SELECT city, COUNT(DISTINCT bucket) FROM input_df GROUP BY city",
+            "SELECT city, COUNT(*) FROM input_df GROUP BY city LIMIT 3",
+            "SELECT city, COUNT(*) FROM input_df GROUP BY city LIMIT 3 OFFSET 1",
+            "SELECT city, SUM(COUNT(*)) OVER () FROM input_df GROUP BY city",
+            "SELECT city, COUNT(*) FROM input_df GROUP BY city UNION ALL SELECT 'x', 1",
+            "SELECT city, (SELECT 1) FROM input_df GROUP BY city",
+            "WITH t AS (SELECT * FROM input_df) SELECT city, COUNT(*) FROM t GROUP BY city",
+            "EXPLAIN SELECT city, COUNT(*) FROM input_df GROUP BY city",
+            "SELECT city, COUNT(*) FROM input_df WHERE city = ${params.city} GROUP BY city",
+            "SELECT city, COUNT(*) FROM input_df WHERE city = 'unterminated GROUP BY city",
+        ] {
+            #expect(!GroupSplitter.canSplit(query), "\(query)")
+        }
+    }
+
+    /// Runs `query` (with `{T}`) over 40,000 rows streamed and loaded, and returns the streamed rows
+    /// and whether the streamed run was split.
+    func compareSplit(_ query: String, buckets: Int = 50) throws -> (rows: [[String]], split: Bool) {
+        let before = GroupSplitter.splits.load(ordering: .relaxed)
+        let rows = try compare(query, rows: 40000, buckets: buckets)
+        return (rows, GroupSplitter.splits.load(ordering: .relaxed) > before)
+    }
+
+    @Test func splitGroupBysEqualALoadedTable() throws {
+        let full = try compareSplit("""
+            SELECT city, bucket, COUNT(*), SUM(amount), AVG(price), COUNT(CASE WHEN amount > 50 THEN 1 END), \
+            MIN(id), MAX(id), group_concat(flag, '') FROM {T} GROUP BY city, bucket ORDER BY city, bucket
+            """)
+        #expect(full.split)
+        #expect(full.rows.count == 8 * 50)
+        let descending = try compareSplit("SELECT bucket, city, SUM(amount) FROM {T} GROUP BY bucket, city ORDER BY bucket DESC, city")
+        #expect(descending.split)
+        #expect(descending.rows.first?[0] == "49")
+        let having = try compareSplit("SELECT bucket, COUNT(*) FROM {T} WHERE price * 2 > 0 GROUP BY bucket HAVING COUNT(*) % 2 = 0")
+        #expect(having.split)
+        // A bare column takes a value from its group's rows, which both halves return in the same order.
+        _ = try compareSplit("SELECT bucket, id, MAX(amount) FROM {T} GROUP BY bucket")
+        _ = try compareSplit("SELECT amount, COUNT(*) FROM {T} GROUP BY amount", buckets: 1)
+        // A sort after the grouping keeps the query on one thread.
+        let sorted = try compareSplit("SELECT city, COUNT(*) AS n FROM {T} GROUP BY city ORDER BY n DESC, city")
+        #expect(sorted.rows.count == 8)
+        let collated = try compareSplit("SELECT city, COUNT(*) FROM {T} GROUP BY city ORDER BY city COLLATE NOCASE, city")
+        #expect(collated.rows.count == 8)
+    }
+
+    @Test func aFailureInTheSecondHalfFailsTheStep() throws {
+        // abs() of the smallest integer overflows: only for the buckets after the split key.
+        let query = "SELECT bucket, CASE WHEN bucket > 40 THEN abs(-9223372036854775807 - 1 + COUNT(*) - COUNT(*)) END FROM input_df GROUP BY bucket"
+        #expect(GroupSplitter.canSplit(query))
+        let error = try #require(throws: StepError.self) { try self.run(query, rows: 40000) }
+        #expect(error.message.contains("integer overflow"))
+        // The same failure on one thread.
+        let loaded = try #require(throws: StepError.self) {
+            try self.run("WITH t AS (SELECT * FROM input_df) " + query.replacingOccurrences(of: "FROM input_df", with: "FROM t"), rows: 40000)
+        }
+        #expect(loaded.message.contains("integer overflow"))
     }
 }

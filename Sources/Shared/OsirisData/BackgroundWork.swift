@@ -7,11 +7,11 @@ import Darwin
 #endif
 
 /// Work running on a thread of its own, whose result `join()` waits for: how the CSV reader puts
-/// both cores on one file.
+/// both cores on one file, and how a split GROUP BY runs its second half.
 // unchecked: `result` is written once by the thread before it ends and read only after
 // pthread_join, which orders the two; `body` is called once, on that thread, and nothing else
 // touches what it captures until join() returns.
-final class BackgroundWork<Output>: ThreadBody, @unchecked Sendable {
+package final class BackgroundWork<Output>: ThreadBody, @unchecked Sendable {
     private let body: () -> Output
     private var result: Output?
     private var thread = pthread_t()
@@ -22,7 +22,7 @@ final class BackgroundWork<Output>: ThreadBody, @unchecked Sendable {
     }
 
     /// Starts `body` on a new thread; nil when no thread can be started (the caller does the work itself).
-    static func start(_ body: @escaping () -> Output) -> BackgroundWork? {
+    package static func start(_ body: @escaping () -> Output) -> BackgroundWork? {
         let work = BackgroundWork(body)
         let box = Unmanaged<AnyObject>.passRetained(work).toOpaque()
         guard pthread_create(&work.thread, nil, runThreadBody, box) == 0 else {
@@ -35,7 +35,7 @@ final class BackgroundWork<Output>: ThreadBody, @unchecked Sendable {
     func run() { result = body() }
 
     /// Waits for the thread to end and returns what `body` returned.
-    func join() -> Output {
+    package func join() -> Output {
         if !joined {
             pthread_join(thread, nil)
             joined = true

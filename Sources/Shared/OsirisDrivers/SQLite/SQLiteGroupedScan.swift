@@ -266,18 +266,18 @@ enum SQLValueCoding {
 /// Reads a whole input and returns its rows grouped and in key order, with memory bounded by
 /// `limit`: rows are collected in memory with a hash table of their groups; when the memory passes
 /// the limit (and at the end) the groups are sorted and written as a run to a temporary file,
-/// unlinked at once; the runs are then merged by key, each group's rows read from every run that
-/// has it, one after the other. A few groups cost one hash look-up per row and no comparisons of
-/// rows; many groups cost a merge of runs of groups, which is SQLite's sorter without its per-row
-/// comparisons inside a run.
+/// unlinked at once; a `GroupReader` then merges the runs by key, each group's rows read from every
+/// run that has it, one after the other. A few groups cost one hash look-up per row and no
+/// comparisons of rows; many groups cost a merge of runs of groups, which is SQLite's sorter without
+/// its per-row comparisons inside a run.
+///
+/// While there are at most `indexLimit` groups in all runs, each group's key, place and row count
+/// are kept, so that `split()` can divide the groups into two halves read on two threads.
 final class GroupedRows {
     let plan: GroupingPlan
+    let columns: [LogicalType]
     let limit: Int
     let directory: String
-    /// For each column of the table: its place among the key columns, or -1.
-    let keySlot: [Int]
-    /// For each column of the table: its place among the payload columns, or -1.
-    let payloadSlot: [Int]
     /// Whether a key column can return reals, which need `canonicalize`.
     let keysMayBeReal: Bool
 
@@ -301,31 +301,30 @@ final class GroupedRows {
     private let canonical = Buffer<UInt8>(capacity: 256)
 
     @exclusivity(unchecked) private var runs: [Run] = []
+    /// The rows added.
+    @exclusivity(unchecked) private(set) var rowCount = 0
+    /// Every group of every run, in run order and key order within a run, while there are at most
+    /// `indexLimit`; nil past that.
+    @exclusivity(unchecked) private var index: [IndexedGroup]? = []
+    /// The most groups `index` keeps.
+    static let indexLimit = 1 << 16
     /// The most memory one run used when it was written (see `collected`), for tests.
     private(set) var largestRun = 0
-    @exclusivity(unchecked) private var current = -1
-    @exclusivity(unchecked) private var currentKey: [UInt8] = []
-    /// The values of the current group's key columns, as SQLite sees them.
-    let representative = Buffer<UInt8>(capacity: 64)
-    /// Where each key column's value starts in `representative`.
-    private let representativeOffsets: Buffer<Int>
-    @exclusivity(unchecked) private(set) var row = UnsafeRawBufferPointer(start: nil, count: 0)
-    @exclusivity(unchecked) private var rowOffsets: [Int]
+
+    /// A group of a run: its canonical key, where it starts in the run, and its rows.
+    private struct IndexedGroup {
+        var run: Int
+        var key: [UInt8]
+        var offset: Int64
+        var rows: Int
+    }
 
     init(plan: GroupingPlan, columns: [LogicalType], limit: Int, directory: String) {
         self.plan = plan
+        self.columns = columns
         self.limit = limit
         self.directory = directory
-        var keySlot = [Int](repeating: -1, count: columns.count)
-        for (place, column) in plan.keys.enumerated() where keySlot[column] < 0 { keySlot[column] = place }
-        var payloadSlot = [Int](repeating: -1, count: columns.count)
-        for (place, column) in plan.payload.enumerated() { payloadSlot[column] = place }
-        self.keySlot = keySlot
-        self.payloadSlot = payloadSlot
         keysMayBeReal = plan.keys.contains { columns[$0] == .float64 || columns[$0] == .decimal }
-        representativeOffsets = Buffer<Int>(capacity: max(plan.keys.count, 1))
-        representativeOffsets.count = plan.keys.count
-        rowOffsets = [Int](repeating: 0, count: plan.payload.count)
     }
 
     /// The memory the run being collected uses (what it holds may be up to twice that, since
@@ -338,6 +337,7 @@ final class GroupedRows {
     func add(_ batch: RecordBatch) throws(StepError) {
         let views = batch.columns.map(\.unsafeView)
         let keyColumns = plan.keys, payloadColumns = plan.payload
+        rowCount += batch.count
         for index in 0..<batch.count {
             scratch.count = 0
             for column in keyColumns { SQLValueCoding.append(views[column], index, to: scratch) }
@@ -413,10 +413,13 @@ final class GroupedRows {
                 UnsafeRawBufferPointer(rebasing: keyBytes[keyStarts[right]..<keyStarts[right + 1]]),
                 descending: plan.descending) < 0
         }
+        if (index?.count ?? 0) + groups > Self.indexLimit { index = nil }
         let run = try Run(directory: directory)
         for group in order {
+            let key = UnsafeRawBufferPointer(rebasing: keys.bytes[keyStarts[group]..<keyStarts[group + 1]])
+            index?.append(IndexedGroup(run: runs.count, key: Array(key), offset: run.size, rows: groupRows[group]))
             try run.writeGroup(
-                key: UnsafeRawBufferPointer(rebasing: keys.bytes[keyStarts[group]..<keyStarts[group + 1]]),
+                key: key,
                 representative: UnsafeRawBufferPointer(
                     rebasing: representatives.bytes[representativeStarts[group]..<representativeStarts[group + 1]]),
                 rows: groupRows[group])
@@ -440,42 +443,120 @@ final class GroupedRows {
     /// The runs written.
     var runCount: Int { runs.count }
 
-    /// Ends the input: writes the last run and gets ready to return rows.
+    /// Ends the input: writes the last run. The rows are then read with `reader()` or `split()`.
     func finishInput() throws(StepError) {
         try writeRun()
+    }
+
+    /// A reader of every group, in key order.
+    func reader() throws(StepError) -> GroupReader {
+        try GroupReader(plan: plan, columns: columns.count, runs: runs.map { RunReader($0, from: 0, to: $0.size) })
+    }
+
+    /// Two readers that divide the groups between them at the key where about half the rows lie
+    /// on each side: the first returns the groups before that key, the second the rest, each in key
+    /// order. Nil when the groups were not indexed (too many) or all rows lie in one group.
+    func split() throws(StepError) -> (GroupReader, GroupReader)? {
+        guard let index, index.count >= 2 else { return nil }
+        let descending = plan.descending
+        func compare(_ left: [UInt8], _ right: [UInt8]) -> Int {
+            left.withUnsafeBytes { a in right.withUnsafeBytes { b in SQLValueCoding.compare(a, b, descending: descending) } }
+        }
+        let order = index.indices.sorted { compare(index[$0].key, index[$1].key) < 0 }
+        // The first key (after the first) at which the rows before it reach half of all rows.
+        var before = 0
+        var boundary: [UInt8]?
+        for (position, entry) in order.enumerated() {
+            let key = index[entry].key
+            if position > 0, before * 2 >= rowCount, compare(index[order[position - 1]].key, key) != 0 {
+                boundary = key
+                break
+            }
+            before += index[entry].rows
+        }
+        guard let boundary else { return nil }
+        var first: [RunReader] = [], second: [RunReader] = []
+        for (number, run) in runs.enumerated() {
+            // Within a run the groups are in key order: the second half starts at its first key
+            // from the boundary on.
+            let start = index.first { $0.run == number && compare($0.key, boundary) >= 0 }?.offset ?? run.size
+            first.append(RunReader(run, from: 0, to: start))
+            second.append(RunReader(run, from: start, to: run.size))
+        }
+        return (
+            try GroupReader(plan: plan, columns: columns.count, runs: first),
+            try GroupReader(plan: plan, columns: columns.count, runs: second)
+        )
+    }
+}
+
+/// Returns the groups of some runs' ranges merged by key: the rows of a `GroupedRows`, or one half
+/// of them (see `GroupedRows.split`). One thread uses a reader at a time; the two halves of a split
+/// read the same files on two threads, each with a `RunReader` of its own.
+final class GroupReader {
+    let plan: GroupingPlan
+    /// For each column of the table: its place among the key columns, or -1.
+    let keySlot: [Int]
+    /// For each column of the table: its place among the payload columns, or -1.
+    let payloadSlot: [Int]
+    @exclusivity(unchecked) private var runs: [RunReader]
+    /// The reader the current row comes from.
+    @exclusivity(unchecked) private var current: RunReader?
+    @exclusivity(unchecked) private var currentKey: [UInt8] = []
+    /// The values of the current group's key columns, as SQLite sees them.
+    let representative = Buffer<UInt8>(capacity: 64)
+    /// Where each key column's value starts in `representative`.
+    private let representativeOffsets: Buffer<Int>
+    @exclusivity(unchecked) private(set) var row = UnsafeRawBufferPointer(start: nil, count: 0)
+    private let rowOffsets: Buffer<Int>
+
+    init(plan: GroupingPlan, columns: Int, runs: [RunReader]) throws(StepError) {
+        self.plan = plan
+        var keySlot = [Int](repeating: -1, count: columns)
+        for (place, column) in plan.keys.enumerated() where keySlot[column] < 0 { keySlot[column] = place }
+        var payloadSlot = [Int](repeating: -1, count: columns)
+        for (place, column) in plan.payload.enumerated() { payloadSlot[column] = place }
+        self.keySlot = keySlot
+        self.payloadSlot = payloadSlot
+        representativeOffsets = Buffer<Int>(capacity: max(plan.keys.count, 1))
+        representativeOffsets.count = plan.keys.count
+        rowOffsets = Buffer<Int>(capacity: max(plan.payload.count, 1))
+        rowOffsets.count = plan.payload.count
+        self.runs = runs
         for run in runs { try run.nextGroup() }
     }
 
     /// Moves to the next row; false after the last.
     func advance() throws(StepError) -> Bool {
         while true {
-            if current >= 0, let bytes = try runs[current].nextRow() {
+            if let current, let bytes = try current.nextRow() {
                 row = bytes
                 var offset = 0
-                for place in rowOffsets.indices {
+                for place in 0..<rowOffsets.count {
                     rowOffsets[place] = offset
                     offset += SQLValueCoding.size(at: bytes.baseAddress! + offset)
                 }
                 return true
             }
-            if current >= 0 { try runs[current].nextGroup() }
+            if let current { try current.nextGroup() }
             // The run whose head has the smallest key: the same key as before if another run has it.
-            current = -1
-            for (index, run) in runs.enumerated() where run.hasGroup {
-                if current < 0 {
-                    current = index
+            var next: RunReader?
+            for run in runs where run.hasGroup {
+                guard let best = next else {
+                    next = run
                     continue
                 }
                 let order = run.key.withUnsafeBytes { left in
-                    runs[current].key.withUnsafeBytes { right in SQLValueCoding.compare(left, right, descending: plan.descending) }
+                    best.key.withUnsafeBytes { right in SQLValueCoding.compare(left, right, descending: plan.descending) }
                 }
-                if order < 0 { current = index }
+                if order < 0 { next = run }
             }
-            guard current >= 0 else { return false }
-            if runs[current].key != currentKey {
-                currentKey = runs[current].key
+            current = next
+            guard let next else { return false }
+            if next.key != currentKey {
+                currentKey = next.key
                 representative.count = 0
-                runs[current].representative.withUnsafeBytes { representative.append($0) }
+                next.representative.withUnsafeBytes { representative.append($0) }
                 var offset = 0
                 for place in 0..<representativeOffsets.count {
                     representativeOffsets[place] = offset
@@ -503,21 +584,13 @@ final class GroupedRows {
 
 /// One run of groups in a temporary file: per group a 32-bit length and the canonical key, a
 /// 32-bit length and the key's values, a 64-bit row count, then per row a 32-bit length and its
-/// payload values (integers little-endian). Unlinked as soon as it is created; closed with the run.
+/// payload values (integers little-endian). Unlinked as soon as it is created; closed when the run
+/// and every reader of it are gone. Once written it is only read, with `pread`, by `RunReader`s.
 final class Run {
-    private let descriptor: Int32
-    @exclusivity(unchecked) private var buffer = Buffer<UInt8>(capacity: 1 << 20)
-    @exclusivity(unchecked) private var fileOffset: Int64 = 0
-    @exclusivity(unchecked) private var start = 0
-    @exclusivity(unchecked) private var atEnd = false
-    /// Rows of the current group not read yet.
-    @exclusivity(unchecked) private var remaining = 0
-    /// Whether a group is current.
-    private(set) var hasGroup = false
-    /// The current group's canonical key.
-    private(set) var key: [UInt8] = []
-    /// The current group's key values as SQLite sees them.
-    private(set) var representative: [UInt8] = []
+    let descriptor: Int32
+    private var buffer = Buffer<UInt8>(capacity: 1 << 20)
+    /// The bytes written to the file.
+    private var flushed: Int64 = 0
 
     init(directory: String) throws(StepError) {
         var template = Array((directory.isEmpty ? "/tmp" : directory).utf8CString.dropLast()) + Array("/osiris-group-XXXXXX".utf8CString)
@@ -531,12 +604,20 @@ final class Run {
 
     deinit { close(descriptor) }
 
-    private func flush() throws(StepError) {
+    /// The size of the run so far: where the next group starts.
+    var size: Int64 { flushed + Int64(buffer.count) }
+
+    private func write(_ base: UnsafeRawPointer, count: Int) throws(StepError) {
         do {
-            try writeDescriptor(descriptor, buffer.base, count: buffer.count, name: "temporary group file")
+            try writeDescriptor(descriptor, base, count: count, name: "temporary group file")
         } catch {
             throw StepError(.io, error.description)
         }
+        flushed += Int64(count)
+    }
+
+    private func flush() throws(StepError) {
+        try write(buffer.base, count: buffer.count)
         buffer.count = 0
     }
 
@@ -560,25 +641,47 @@ final class Run {
         guard let base = rows.baseAddress else { return }
         if rows.count >= 1 << 16 {
             try flush()
-            do {
-                try writeDescriptor(descriptor, base, count: rows.count, name: "temporary group file")
-            } catch {
-                throw StepError(.io, error.description)
-            }
+            try write(base, count: rows.count)
         } else {
             SQLValueCoding.appendRaw(base, rows.count, to: buffer)
             if buffer.count >= 1 << 20 { try flush() }
         }
     }
 
-    /// Writes what is left and swaps the 1 MiB write buffer for a 64 KiB read buffer: a merge
-    /// reads from every run at once.
+    /// Writes what is left and lets the 1 MiB write buffer go.
     func finishWriting() throws(StepError) {
         try flush()
-        buffer = Buffer<UInt8>(capacity: 64 << 10)
+        buffer = Buffer<UInt8>(capacity: 1)
+    }
+}
+
+/// Reads the groups of a range of a run, through a 64 KiB buffer of its own (a merge reads from
+/// every run at once).
+final class RunReader {
+    private let run: Run
+    private let end: Int64
+    @exclusivity(unchecked) private var buffer = Buffer<UInt8>(capacity: 64 << 10)
+    @exclusivity(unchecked) private var fileOffset: Int64
+    @exclusivity(unchecked) private var start = 0
+    @exclusivity(unchecked) private var atEnd = false
+    /// Rows of the current group not read yet.
+    @exclusivity(unchecked) private var remaining = 0
+    /// Whether a group is current.
+    @exclusivity(unchecked) private(set) var hasGroup = false
+    /// The current group's canonical key.
+    @exclusivity(unchecked) private(set) var key: [UInt8] = []
+    /// The current group's key values as SQLite sees them.
+    @exclusivity(unchecked) private(set) var representative: [UInt8] = []
+
+    /// A reader of the bytes of `run` from `start` to `end`, which must be the starts of groups (or
+    /// the run's end).
+    init(_ run: Run, from start: Int64, to end: Int64) {
+        self.run = run
+        self.end = end
+        fileOffset = start
     }
 
-    /// Makes `count` bytes available at `start`; false when the file ends first.
+    /// Makes `count` bytes available at `start`; false when the range ends first.
     private func ensure(_ count: Int) throws(StepError) -> Bool {
         while buffer.count - start < count {
             if atEnd { return false }
@@ -589,9 +692,12 @@ final class Run {
                 start = 0
             }
             if buffer.capacity - buffer.count < count { buffer.reserve(count) }
+            let wanted = Int(min(Int64(buffer.capacity - buffer.count), end - fileOffset))
             let got: Int
             do {
-                got = try readDescriptor(descriptor, into: UnsafeMutableRawPointer(buffer.base + buffer.count), count: buffer.capacity - buffer.count, at: fileOffset, name: "temporary group file")
+                got = wanted == 0 ? 0 : try readDescriptor(
+                    run.descriptor, into: UnsafeMutableRawPointer(buffer.base + buffer.count), count: wanted, at: fileOffset,
+                    name: "temporary group file")
             } catch {
                 throw StepError(.io, error.description)
             }

@@ -29,9 +29,12 @@ struct SQLiteProcessor: Processor {
         defer { context.cancellation.remove(key) }
         try database.execute(Self.settings(memoryBudget: context.memoryBudget))
         var schemas: [Schema] = []
-        if inputs.count == 1, let schema = try stream(inputs[0], query: query, into: database, context: context) {
+        let streamed = inputs.count == 1 ? try stream(inputs[0], query: query, into: database, context: context) : nil
+        // A split GROUP BY's second half (see `GroupSplitter`) is stopped if this connection fails.
+        defer { streamed?.secondHalf?.stop() }
+        if let streamed {
             // The one input streams through a virtual table as the query reads it.
-            schemas.append(schema)
+            schemas.append(streamed.schema)
         } else {
             for input in inputs {
                 schemas.append(try load(input, into: database, context: context, single: inputs.count == 1))
@@ -45,7 +48,8 @@ struct SQLiteProcessor: Processor {
         }
         try SQLiteTypes.stream(
             statement, hasRow: try statement.step(), batchSize: SQLiteExtractor.batchSize, context: context, output: output,
-            typed: SQLiteResultTypes.decimalFields(of: query, inputs: schemas)
+            typed: SQLiteResultTypes.decimalFields(of: query, inputs: schemas),
+            then: { () throws(StepError) in try streamed?.secondHalf?.finish() }
         ) { _, _ in }
     }
 
@@ -86,21 +90,37 @@ struct SQLiteProcessor: Processor {
     }
 
     /// Exposes a single input as a streaming virtual table when the query reads it exactly once, and
-    /// returns its schema; nil when it cannot, and the input must be loaded.
-    private func stream(_ input: any BatchSource, query: String, into database: SQLiteDatabase, context: StepContext) throws(StepError) -> Schema? {
-        let table = Self.tableName(for: input.stepID)
-        guard SQLiteStreamTable.canStream(query, names: [table, input.stepID, "input_df"]) else { return nil }
-        let schema = try input.schema()
+    /// returns the table; nil when it cannot, and the input must be loaded.
+    private func stream(
+        _ input: any BatchSource, query: String, into database: SQLiteDatabase, context: StepContext
+    ) throws(StepError) -> SQLiteStreamTable? {
+        let stepID = input.stepID
+        guard SQLiteStreamTable.canStream(query, names: [Self.tableName(for: stepID), stepID, "input_df"]) else { return nil }
         let streamed = SQLiteStreamTable(
-            source: input, schema: schema, cancellation: context.cancellation, progress: context.progress,
+            source: input, schema: try input.schema(), cancellation: context.cancellation, progress: context.progress,
             temporaryDirectory: context.temporaryDirectory, groupingLimit: SQLiteStreamTable.groupingLimit(memoryBudget: context.memoryBudget))
-        try SQLiteStreamTable.register(on: database, tables: [streamed])
-        try database.execute("CREATE VIRTUAL TABLE temp.\(SQLiteDatabase.quote(table)) USING osiris_input(0)")
-        if input.stepID != table {
-            try database.execute("CREATE TEMP VIEW \(SQLiteDatabase.quote(input.stepID)) AS SELECT * FROM temp.\(SQLiteDatabase.quote(table))")
+        try Self.expose(streamed, stepID: stepID, on: database)
+        if GroupSplitter.canSplit(query) {
+            let memoryBudget = context.memoryBudget
+            streamed.splitter = GroupSplitter(query: query, minimumRows: GroupSplitter.defaultMinimumRows) { table throws(StepError) in
+                let second = try SQLiteDatabase(path: "", create: true)
+                try second.execute(Self.settings(memoryBudget: memoryBudget))
+                try Self.expose(table, stepID: stepID, on: second)
+                return second
+            }
         }
-        try database.execute("CREATE TEMP VIEW input_df AS SELECT * FROM temp.\(SQLiteDatabase.quote(table))")
-        return schema
+        return streamed
+    }
+
+    /// Registers `table` on `database` under the input's names: `df_<id>`, the step id and `input_df`.
+    private static func expose(_ table: SQLiteStreamTable, stepID: String, on database: SQLiteDatabase) throws(StepError) {
+        let name = tableName(for: stepID)
+        try SQLiteStreamTable.register(on: database, tables: [table])
+        try database.execute("CREATE VIRTUAL TABLE temp.\(SQLiteDatabase.quote(name)) USING osiris_input(0)")
+        if stepID != name {
+            try database.execute("CREATE TEMP VIEW \(SQLiteDatabase.quote(stepID)) AS SELECT * FROM temp.\(SQLiteDatabase.quote(name))")
+        }
+        try database.execute("CREATE TEMP VIEW input_df AS SELECT * FROM temp.\(SQLiteDatabase.quote(name))")
     }
 
     /// Loads an input into a table and returns its schema.

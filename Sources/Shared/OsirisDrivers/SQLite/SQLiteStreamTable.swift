@@ -16,10 +16,13 @@ import OsirisData
 ///
 /// For a GROUP BY on plain columns of the input, with no constraint on the scan, the
 /// table takes over SQLite's sort: it reads the whole input first and returns the rows grouped and
-/// in key order (`GroupingPlan`, `GroupedRows`), so SQLite aggregates in one pass.
-// unchecked: SQLite calls the virtual table's callbacks on the thread that steps the statement, the
-// same one that created the table; `scanned`, `failure` and `plans` are never touched from another
-// thread.
+/// in key order (`GroupingPlan`, `GroupedRows`), so SQLite aggregates in one pass. With a `splitter`,
+/// the groups may be divided between this connection and a second one on another thread (see
+/// `GroupSplitter`); that connection's table returns its half (`prepared`) without reading input.
+// unchecked: SQLite calls the virtual table's callbacks on the thread that steps the statement; a
+// table is created on that thread, or handed over whole to the thread of a second half before that
+// thread starts. `scanned`, `failure`, `plans`, `prepared` and `secondHalf` are never touched from
+// two threads.
 final class SQLiteStreamTable: @unchecked Sendable {
     let source: any BatchSource
     let schema: Schema
@@ -33,6 +36,12 @@ final class SQLiteStreamTable: @unchecked Sendable {
     var failure: StepError?
     /// The grouping plans offered to SQLite; `idxNum` n > 0 names plans[n - 1].
     var plans: [GroupingPlan] = []
+    /// How a grouped scan may hand half of its groups to a second connection; nil: it never does.
+    var splitter: GroupSplitter?
+    /// The second half a grouped scan started, which the processor reads after this connection's rows.
+    var secondHalf: SecondHalf?
+    /// The table of a second half: the groups it returns, read for `plan`, instead of the input.
+    var prepared: (plan: GroupingPlan, reader: GroupReader)?
 
     init(
         source: any BatchSource, schema: Schema, cancellation: CancellationToken, progress: any ProgressReporter,
@@ -98,11 +107,11 @@ final class SQLiteStreamTable: @unchecked Sendable {
         var rowid: Int64 = 0
         var atEnd = false
         /// The rows of a grouped scan, read whole in `xFilter`.
-        var grouped: GroupedRows? {
+        var grouped: GroupReader? {
             didSet { groupedReference = grouped.map { Unmanaged.passUnretained($0) } }
         }
         /// `grouped` without reference counting, for `xColumn`; `grouped` keeps it alive.
-        var groupedReference: Unmanaged<GroupedRows>?
+        var groupedReference: Unmanaged<GroupReader>?
 
         init(table: SQLiteStreamTable) {
             self.table = table
@@ -111,23 +120,37 @@ final class SQLiteStreamTable: @unchecked Sendable {
 
         deinit { views.deallocate() }
 
-        /// Reads the whole input into `grouped`, ready to return its first row.
+        /// Reads the whole input into `grouped`, ready to return its first row; the table of a
+        /// second half takes the groups prepared for it instead.
         func group(_ plan: GroupingPlan) -> Bool {
-            let rows = GroupedRows(
-                plan: plan, columns: table.schema.fields.map(\.type), limit: table.groupingLimit, directory: table.temporaryDirectory)
             do throws(StepError) {
-                while true {
-                    try table.cancellation.check()
-                    guard let next = try table.source.next() else { break }
-                    table.progress.read(rows: next.count, bytes: next.dataByteCount)
-                    try rows.add(next)
+                if let prepared = table.prepared {
+                    table.prepared = nil
+                    guard prepared.plan == plan else {
+                        throw StepError(.internalError, "the second half of a split GROUP BY was planned differently from the first")
+                    }
+                    grouped = prepared.reader
+                } else {
+                    let rows = GroupedRows(
+                        plan: plan, columns: table.schema.fields.map(\.type), limit: table.groupingLimit,
+                        directory: table.temporaryDirectory)
+                    while true {
+                        try table.cancellation.check()
+                        guard let next = try table.source.next() else { break }
+                        table.progress.read(rows: next.count, bytes: next.dataByteCount)
+                        try rows.add(next)
+                    }
+                    try rows.finishInput()
+                    if let splitter = table.splitter {
+                        grouped = try splitter.start(rows, plan: plan, for: table)
+                    } else {
+                        grouped = try rows.reader()
+                    }
                 }
-                try rows.finishInput()
             } catch {
                 table.failure = error
                 return false
             }
-            grouped = rows
             rowid = 0
             return advance()
         }
@@ -136,9 +159,12 @@ final class SQLiteStreamTable: @unchecked Sendable {
         func advance() -> Bool {
             row += 1
             rowid += 1
-            if let grouped {
+            if let groupedReference {
                 do throws(StepError) {
-                    atEnd = try !grouped.advance()
+                    let advanced = groupedReference._withUnsafeGuaranteedRef { rows in
+                        Result { () throws(StepError) in try rows.advance() }
+                    }
+                    atEnd = try !advanced.get()
                     return true
                 } catch {
                     table.failure = error
@@ -174,6 +200,16 @@ private func table(_ vtab: UnsafeMutablePointer<sqlite3_vtab>?) -> SQLiteStreamT
 private func cursor(_ pointer: UnsafeMutablePointer<sqlite3_vtab_cursor>?) -> SQLiteStreamTable.Cursor {
     let wrapper = UnsafeMutableRawPointer(pointer!).assumingMemoryBound(to: osiris_vtab_cursor.self)
     return Unmanaged<SQLiteStreamTable.Cursor>.fromOpaque(wrapper.pointee.owner).takeUnretainedValue()
+}
+
+/// Runs `body` on the cursor behind `pointer` without counting a reference: SQLite calls xNext, xEof
+/// and xColumn for every row, and the cursor's wrapper keeps it alive until xClose.
+@inline(__always)
+private func withCursor<Result>(
+    _ pointer: UnsafeMutablePointer<sqlite3_vtab_cursor>?, _ body: (SQLiteStreamTable.Cursor) -> Result
+) -> Result {
+    let wrapper = UnsafeMutableRawPointer(pointer!).assumingMemoryBound(to: osiris_vtab_cursor.self)
+    return Unmanaged<SQLiteStreamTable.Cursor>.fromOpaque(wrapper.pointee.owner)._withUnsafeGuaranteedRef(body)
 }
 
 /// A copy of `text` in memory SQLite owns (it frees error messages with sqlite3_free).
@@ -278,21 +314,19 @@ nonisolated(unsafe) private let module: UnsafeMutablePointer<sqlite3_module> = {
         return SQLITE_OK
     }
     module.xNext = { pointer in
-        let scan = cursor(pointer)
-        guard scan.advance() else {
-            setError(pointer?.pointee.pVtab, scan.table.failure?.message ?? "input failed")
+        guard withCursor(pointer, { $0.advance() }) else {
+            setError(pointer?.pointee.pVtab, cursor(pointer).table.failure?.message ?? "input failed")
             return SQLITE_ERROR
         }
         return SQLITE_OK
     }
-    module.xEof = { pointer in cursor(pointer).atEnd ? 1 : 0 }
+    module.xEof = { pointer in withCursor(pointer) { $0.atEnd } ? 1 : 0 }
     module.xRowid = { pointer, output in
         output?.pointee = cursor(pointer).rowid
         return SQLITE_OK
     }
     module.xColumn = { pointer, context, index in
-        let wrapper = UnsafeMutableRawPointer(pointer!).assumingMemoryBound(to: osiris_vtab_cursor.self)
-        Unmanaged<SQLiteStreamTable.Cursor>.fromOpaque(wrapper.pointee.owner)._withUnsafeGuaranteedRef { scan in
+        withCursor(pointer) { scan in
             if let grouped = scan.groupedReference {
                 grouped._withUnsafeGuaranteedRef { $0.result(context, column: Int(index)) }
                 return

@@ -127,7 +127,9 @@ enum SQLiteTypes {
     }
 
     /// Streams a statement's rows (`hasRow`: whether it stands on one) into `output` in batches of
-    /// `batchSize`, calling `counted` with each batch and the bytes SQLite returned for it.
+    /// `batchSize`, calling `counted` with each batch and the bytes SQLite returned for it. When the
+    /// rows end, `more` may return another statement whose rows continue the same result (the second
+    /// half of a split GROUP BY), stepped to its first row.
     ///
     /// SQLite types values, not columns, so the schema is declared once the first batch is built: a
     /// column whose values in it have several storage classes (integers and reals in an expression)
@@ -135,8 +137,10 @@ enum SQLiteTypes {
     /// break the stream's schema, so it fails the step instead, naming the column and the fix.
     static func stream(
         _ statement: SQLiteStatement, hasRow: Bool, batchSize: Int, context: StepContext, output: any BatchSink,
-        typed: [Int: Field] = [:], counted: (RecordBatch, Int) -> Void
+        typed: [Int: Field] = [:], then more: () throws(StepError) -> (SQLiteStatement, Bool)? = { nil },
+        counted: (RecordBatch, Int) -> Void
     ) throws(StepError) {
+        var statement = statement
         var hasRow = hasRow
         var schema = Self.schema(of: statement, firstRow: hasRow, typed: typed)
         // The scale of each decimal column that has one (-1 elsewhere): its values are written with it.
@@ -166,10 +170,15 @@ enum SQLiteTypes {
             try context.cancellation.check()
             try output.send(batch)
         }
-        while hasRow {
-            bytes += appendRow(of: statement, to: &builder, scales: scales)
-            if builder.count == batchSize { try emit() }
-            hasRow = try statement.step()
+        while true {
+            while hasRow {
+                bytes += appendRow(of: statement, to: &builder, scales: scales)
+                if builder.count == batchSize { try emit() }
+                hasRow = try statement.step()
+            }
+            guard let (next, nextHasRow) = try more() else { break }
+            statement = next
+            hasRow = nextHasRow
         }
         if builder.count > 0 { try emit() }
         if !declared { try output.start(schema: schema) }
