@@ -186,7 +186,7 @@ package struct OpenAIChatClient: ModelClient {
 
     /// The response-format style a server accepts, shared by the copies of one client.
     final class FormatStyleMemory: Sendable {
-        let style = Mutex(ResponseFormatStyle.jsonSchema)
+        let style = TrackedMutex(ResponseFormatStyle.jsonSchema)
     }
 
     package init(model: String, baseURL: String, apiKey: String?, maxTokens: Int, poster: JSONPoster) {

@@ -107,7 +107,7 @@ final class E2BWorker: WorkerTransport {
     private let envdURL: String
     private let envdHeaders: [String]
     private let onStandardError: (@Sendable ([UInt8]) -> Void)?
-    private let state = Mutex(State())
+    private let state = TrackedMutex(State())
     private let changes = ChangeSignal()
 
     private init(

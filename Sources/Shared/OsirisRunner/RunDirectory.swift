@@ -61,7 +61,7 @@ public final class RunDirectory: Sendable {
     private let logDescriptor: Int32
     private let masker: SecretMasker
     /// Serializes `saveStatus`.
-    private let saving = Mutex(())
+    private let saving = TrackedMutex(())
 
     /// A new run id: the UTC time, sortable, and six random characters.
     public static func newRunID() -> String {

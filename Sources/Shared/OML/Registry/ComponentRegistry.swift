@@ -43,11 +43,11 @@ public struct ComponentRegistry: Sendable {
 /// The spec texts and the specs decoded from them so far, shared by every copy of a registry.
 private final class Storage: Sendable {
     private let texts: [String: String]
-    private let decoded: Mutex<[String: ComponentSpec]>
+    private let decoded: TrackedMutex<[String: ComponentSpec]>
 
     init(texts: [String: String], decoded: [String: ComponentSpec]) {
         self.texts = texts
-        self.decoded = Mutex(decoded)
+        self.decoded = TrackedMutex(decoded)
     }
 
     var decodedNames: [String] { decoded.withLock { $0.keys.sorted() } }

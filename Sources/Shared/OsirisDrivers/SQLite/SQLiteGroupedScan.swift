@@ -475,11 +475,16 @@ final class GroupedRows {
             before += index[entry].rows
         }
         guard let boundary else { return nil }
+        // Within a run the groups are in key order: the second half starts at its first key from the
+        // boundary on, or at its end.
+        var starts = runs.map(\.size)
+        var found = [Bool](repeating: false, count: runs.count)
+        for entry in index where !found[entry.run] && compare(entry.key, boundary) >= 0 {
+            starts[entry.run] = entry.offset
+            found[entry.run] = true
+        }
         var first: [RunReader] = [], second: [RunReader] = []
-        for (number, run) in runs.enumerated() {
-            // Within a run the groups are in key order: the second half starts at its first key
-            // from the boundary on.
-            let start = index.first { $0.run == number && compare($0.key, boundary) >= 0 }?.offset ?? run.size
+        for (run, start) in zip(runs, starts) {
             first.append(RunReader(run, from: 0, to: start))
             second.append(RunReader(run, from: start, to: run.size))
         }
