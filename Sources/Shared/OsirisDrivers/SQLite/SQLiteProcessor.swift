@@ -100,7 +100,8 @@ struct SQLiteProcessor: Processor {
             source: input, schema: try input.schema(), cancellation: context.cancellation, progress: context.progress,
             temporaryDirectory: context.temporaryDirectory, groupingLimit: SQLiteStreamTable.groupingLimit(memoryBudget: context.memoryBudget))
         try Self.expose(streamed, stepID: stepID, on: database)
-        if GroupSplitter.canSplit(query) {
+        // A second half only pays with a second core to run it on.
+        if sysconf(Int32(_SC_NPROCESSORS_ONLN)) > 1, GroupSplitter.canSplit(query) {
             let memoryBudget = context.memoryBudget
             streamed.splitter = GroupSplitter(query: query, minimumRows: GroupSplitter.defaultMinimumRows) { table throws(StepError) in
                 let second = try SQLiteDatabase(path: "", create: true)
