@@ -97,24 +97,3 @@ final class ChangeSignal: @unchecked Sendable {
         }
     }
 }
-
-/// Starts `body` on a new thread with a stack large enough for the drivers.
-func startThread(_ body: @escaping @Sendable () -> Void) {
-    final class Box: Sendable {
-        let body: @Sendable () -> Void
-        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
-    }
-    var attributes = pthread_attr_t()
-    pthread_attr_init(&attributes)
-    pthread_attr_setstacksize(&attributes, 8 * 1024 * 1024)
-    pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
-    let box = Unmanaged.passRetained(Box(body)).toOpaque()
-    var thread = pthread_t()
-    let result = pthread_create(&thread, &attributes, { pointer in
-        let box = Unmanaged<AnyObject>.fromOpaque(pointer!).takeRetainedValue() as! Box
-        box.body()
-        return nil
-    }, box)
-    pthread_attr_destroy(&attributes)
-    precondition(result == 0, "cannot start a thread: \(result)")
-}
