@@ -24,6 +24,12 @@ typedef struct osiris_vtab_cursor {
     void *owner;
 } osiris_vtab_cursor;
 
+/* A real's text as SQLite renders it (sqlite3_column_text of a REAL value, SQLite 3.40's
+   vdbeMemRenderNum); sqlite3_mprintf is variadic. Free the result with sqlite3_free. */
+static inline char *osiris_sqlite3_real_text(double value) {
+    return sqlite3_mprintf("%!.15g", value);
+}
+
 /* sqlite3_vtab_config is variadic too. */
 static inline int osiris_sqlite3_vtab_innocuous(sqlite3 *db) {
     return sqlite3_vtab_config(db, SQLITE_VTAB_INNOCUOUS);

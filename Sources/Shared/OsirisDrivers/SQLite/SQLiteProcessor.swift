@@ -46,6 +46,14 @@ struct SQLiteProcessor: Processor {
         } catch {
             throw StepError(error.code, "query of step '\(context.step.id)' fails: \(error.message)")
         }
+        if let streamed, let plain = PlainSelect.prepare(
+            query, original: statement, table: streamed, tableName: Self.tableName(for: inputs[0].stepID), database: database) {
+            try SQLiteTypes.stream(
+                plain.statement, hasRow: try plain.start(), batchSize: SQLiteExtractor.batchSize, context: context, output: output,
+                plain: plain
+            ) { _, _ in }
+            return
+        }
         try SQLiteTypes.stream(
             statement, hasRow: try statement.step(), batchSize: SQLiteExtractor.batchSize, context: context, output: output,
             typed: SQLiteResultTypes.decimalFields(of: query, inputs: schemas),
@@ -114,7 +122,7 @@ struct SQLiteProcessor: Processor {
     }
 
     /// Registers `table` on `database` under the input's names: `df_<id>`, the step id and `input_df`.
-    private static func expose(_ table: SQLiteStreamTable, stepID: String, on database: SQLiteDatabase) throws(StepError) {
+    static func expose(_ table: SQLiteStreamTable, stepID: String, on database: SQLiteDatabase) throws(StepError) {
         let name = tableName(for: stepID)
         try SQLiteStreamTable.register(on: database, tables: [table])
         try database.execute("CREATE VIRTUAL TABLE temp.\(SQLiteDatabase.quote(name)) USING osiris_input(0)")

@@ -42,6 +42,8 @@ final class SQLiteStreamTable: @unchecked Sendable {
     var secondHalf: SecondHalf?
     /// The table of a second half: the groups it returns, read for `plan`, instead of the input.
     var prepared: (plan: GroupingPlan, reader: GroupReader)?
+    /// The cursor of the scan, once SQLite started it: where a `PlainSelect` takes its rows from.
+    weak var scanCursor: Cursor?
 
     init(
         source: any BatchSource, schema: Schema, cancellation: CancellationToken, progress: any ProgressReporter,
@@ -303,6 +305,7 @@ nonisolated(unsafe) private let module: UnsafeMutablePointer<sqlite3_module> = {
             return SQLITE_ERROR
         }
         scan.table.scanned = true
+        scan.table.scanCursor = scan
         scan.row = -1
         scan.rowid = 0
         let planIndex = Int(plan) - 1
@@ -335,23 +338,12 @@ nonisolated(unsafe) private let module: UnsafeMutablePointer<sqlite3_module> = {
                 sqlite3_result_null(context)
                 return
             }
-            let column = scan.views[Int(index)]
-            let row = scan.row
-            if column.isNull(row) {
-                sqlite3_result_null(context)
-                return
-            }
-            switch column.type {
-            case .bool: sqlite3_result_int(context, column.bool(row) ? 1 : 0)
-            case .int64: sqlite3_result_int64(context, column.int64(row))
-            case .float64: sqlite3_result_double(context, column.float64(row))
-            case .bytes:
-                let bytes = column.bytes(row)
-                sqlite3_result_blob(context, bytes.baseAddress, Int32(bytes.count), SQLITE_TRANSIENT_SHIM)
-            case .decimal:
-                resultNumeric(context, column.bytes(row))
-            default:
-                let bytes = column.bytes(row)
+            switch SQLiteValue(scan.views[Int(index)], scan.row) {
+            case .null: sqlite3_result_null(context)
+            case .integer(let value): sqlite3_result_int64(context, value)
+            case .real(let value): sqlite3_result_double(context, value)
+            case .blob(let bytes): sqlite3_result_blob(context, bytes.baseAddress, Int32(bytes.count), SQLITE_TRANSIENT_SHIM)
+            case .text(let bytes):
                 if let base = bytes.baseAddress {
                     sqlite3_result_text(context, base.assumingMemoryBound(to: CChar.self), Int32(bytes.count), SQLITE_TRANSIENT_SHIM)
                 } else {
@@ -366,17 +358,41 @@ nonisolated(unsafe) private let module: UnsafeMutablePointer<sqlite3_module> = {
     return pointer
 }()
 
-/// What NUMERIC affinity makes of decimal text in a table: an integer when the value is one exactly,
-/// else a real; text that is no number stays text.
-private func resultNumeric(_ context: OpaquePointer?, _ bytes: UnsafeRawBufferPointer) {
-    switch numericValue(bytes) {
-    case .integer(let value): sqlite3_result_int64(context, value)
-    case .real(let value): sqlite3_result_double(context, value)
-    case .text:
-        if let base = bytes.baseAddress {
-            sqlite3_result_text(context, base.assumingMemoryBound(to: CChar.self), Int32(bytes.count), SQLITE_TRANSIENT_SHIM)
-        } else {
-            sqlite3_result_text(context, "", 0, SQLITE_TRANSIENT_SHIM)
+/// One value as SQLite holds it: its storage class and content (text and blobs borrowed).
+enum SQLiteValue {
+    case null
+    case integer(Int64)
+    case real(Double)
+    case text(UnsafeRawBufferPointer)
+    case blob(UnsafeRawBufferPointer)
+
+    /// The value a streamed input's virtual table returns to SQLite for `row` of `column`: what a
+    /// table with the same declared types would hold. Booleans are 0 and 1, a NaN is NULL (as
+    /// `sqlite3_result_double` makes it), a decimal is what NUMERIC affinity makes of its text
+    /// (`numericValue`), and a blob without bytes is NULL (as `sqlite3_result_blob` of no pointer).
+    @inline(__always)
+    init(_ column: UnsafeColumnView, _ row: Int) {
+        if column.isNull(row) {
+            self = .null
+            return
+        }
+        switch column.type {
+        case .bool: self = .integer(column.bool(row) ? 1 : 0)
+        case .int64: self = .integer(column.int64(row))
+        case .float64:
+            let value = column.float64(row)
+            self = value.isNaN ? .null : .real(value)
+        case .bytes:
+            let bytes = column.bytes(row)
+            self = bytes.baseAddress == nil ? .null : .blob(bytes)
+        case .decimal:
+            let bytes = column.bytes(row)
+            switch numericValue(bytes) {
+            case .integer(let value): self = .integer(value)
+            case .real(let value): self = .real(value)
+            case .text: self = .text(bytes)
+            }
+        default: self = .text(column.bytes(row))
         }
     }
 }

@@ -1,4 +1,7 @@
 import CSQLite3
+#if canImport(Glibc)
+import Glibc
+#endif
 import OsirisData
 
 /// How logical types map to SQLite and back (documented in osiris-components(7)).
@@ -129,7 +132,8 @@ enum SQLiteTypes {
     /// Streams a statement's rows (`hasRow`: whether it stands on one) into `output` in batches of
     /// `batchSize`, calling `counted` with each batch and the bytes SQLite returned for it. When the
     /// rows end, `more` may return another statement whose rows continue the same result (the second
-    /// half of a split GROUP BY), stepped to its first row.
+    /// half of a split GROUP BY), stepped to its first row. With `plain`, `statement` is its
+    /// statement, and each row is taken from the input instead of from SQLite (see `PlainSelect`).
     ///
     /// SQLite types values, not columns, so the schema is declared once the first batch is built: a
     /// column whose values in it have several storage classes (integers and reals in an expression)
@@ -138,11 +142,11 @@ enum SQLiteTypes {
     static func stream(
         _ statement: SQLiteStatement, hasRow: Bool, batchSize: Int, context: StepContext, output: any BatchSink,
         typed: [Int: Field] = [:], then more: () throws(StepError) -> (SQLiteStatement, Bool)? = { nil },
-        counted: (RecordBatch, Int) -> Void
+        plain: PlainSelect? = nil, counted: (RecordBatch, Int) -> Void
     ) throws(StepError) {
         var statement = statement
         var hasRow = hasRow
-        var schema = Self.schema(of: statement, firstRow: hasRow, typed: typed)
+        var schema = plain?.schema ?? Self.schema(of: statement, firstRow: hasRow, typed: typed)
         // The scale of each decimal column that has one (-1 elsewhere): its values are written with it.
         let scales = schema.fields.map { $0.type == .decimal ? $0.scale ?? -1 : -1 }
         var declared = false
@@ -172,7 +176,11 @@ enum SQLiteTypes {
         }
         while true {
             while hasRow {
-                bytes += appendRow(of: statement, to: &builder, scales: scales)
+                if let plain {
+                    bytes += plain.appendRow(to: &builder, scales: scales)
+                } else {
+                    bytes += appendRow(of: statement, to: &builder, scales: scales)
+                }
                 if builder.count == batchSize { try emit() }
                 hasRow = try statement.step()
             }
@@ -194,46 +202,67 @@ enum SQLiteTypes {
             var bytes = 0
             for index in 0..<columns.count {
                 let column = Int32(index)
+                let value: SQLiteValue
                 switch sqlite3_column_type(handle, column) {
-                case SQLITE_NULL:
-                    columns[index].appendNull()
-                case SQLITE_INTEGER:
-                    let value = sqlite3_column_int64(handle, column)
-                    switch columns[index].type {
-                    case .bool: columns[index].append(value != 0)
-                    case .int64: columns[index].append(value)
-                    case .float64: columns[index].append(Double(value))
-                    case .decimal: appendDigits(of: value, scale: scales[index], to: &columns[index])
-                    default: appendText(handle, column, &columns[index])
-                    }
-                    bytes += 8
-                case SQLITE_FLOAT:
-                    let value = sqlite3_column_double(handle, column)
-                    switch columns[index].type {
-                    case .float64: columns[index].append(value)
-                    case .int64: columns[index].append(Value.float64(value))
-                    case .decimal where scales[index] >= 0 && appendScaled(value, scale: scales[index], to: &columns[index]):
-                        break
-                    case .decimal where !appendShortest(value, to: &columns[index]):
-                        appendText(handle, column, &columns[index])
-                    case .decimal: break
-                    default: appendText(handle, column, &columns[index])
-                    }
-                    bytes += 8
-                case SQLITE_BLOB:
-                    let count = Int(sqlite3_column_bytes(handle, column))
-                    if columns[index].type == .bytes {
-                        let pointer = sqlite3_column_blob(handle, column)
-                        columns[index].appendBytes(UnsafeRawBufferPointer(start: pointer, count: count))
-                    } else {
-                        appendText(handle, column, &columns[index])
-                    }
-                    bytes += count
-                default:
-                    bytes += appendText(handle, column, &columns[index])
+                case SQLITE_NULL: value = .null
+                case SQLITE_INTEGER: value = .integer(sqlite3_column_int64(handle, column))
+                case SQLITE_FLOAT: value = .real(sqlite3_column_double(handle, column))
+                case let type:
+                    // `sqlite3_column_blob` gives a text value's bytes as they are; `sqlite3_column_text`
+                    // would first reallocate every string a virtual table returned, to add the NUL
+                    // terminator this does not need. Bytes first, then their count, as SQLite advises.
+                    let pointer = sqlite3_column_blob(handle, column)
+                    let text = UnsafeRawBufferPointer(start: pointer, count: Int(sqlite3_column_bytes(handle, column)))
+                    value = type == SQLITE_BLOB ? .blob(text) : .text(text)
                 }
+                bytes += append(value, to: &columns[index], scale: scales[index])
             }
             return bytes
+        }
+    }
+
+    /// Appends one value as SQLite holds it to a column, converting its storage class to the
+    /// column's type (widening the column when the value does not fit); a number in a decimal column
+    /// with a scale (`scale >= 0`) is written with that many digits after the point. Returns the
+    /// bytes the value took in SQLite (8 for a number).
+    @inline(__always)
+    static func append(_ value: SQLiteValue, to column: inout ColumnBuilder, scale: Int) -> Int {
+        switch value {
+        case .null:
+            column.appendNull()
+            return 0
+        case .integer(let number):
+            switch column.type {
+            case .bool: column.append(number != 0)
+            case .int64: column.append(number)
+            case .float64: column.append(Double(number))
+            case .decimal: appendDigits(of: number, scale: scale, to: &column)
+            // SQLite's text of an integer ("%lld").
+            default: appendDigits(of: number, scale: -1, to: &column)
+            }
+            return 8
+        case .real(let number):
+            switch column.type {
+            case .float64: column.append(number)
+            case .int64: column.append(Value.float64(number))
+            case .decimal where scale >= 0 && appendScaled(number, scale: scale, to: &column):
+                break
+            case .decimal where !appendShortest(number, to: &column):
+                appendText(of: number, to: &column)
+            case .decimal: break
+            default: appendText(of: number, to: &column)
+            }
+            return 8
+        case .blob(let bytes):
+            if column.type == .bytes {
+                column.appendBytes(bytes)
+            } else {
+                appendText(bytes, to: &column)
+            }
+            return bytes.count
+        case .text(let bytes):
+            appendText(bytes, to: &column)
+            return bytes.count
         }
     }
 
@@ -326,19 +355,22 @@ enum SQLiteTypes {
         return true
     }
 
-    /// Appends a value's text. `sqlite3_column_blob` gives a text value's bytes as they are (a number
-    /// converted to text, like `sqlite3_column_text`); `sqlite3_column_text` would first reallocate
-    /// every string a virtual table returned, to add the NUL terminator this does not need.
-    @discardableResult
-    private static func appendText(_ handle: OpaquePointer, _ column: Int32, _ builder: inout ColumnBuilder) -> Int {
-        let pointer = sqlite3_column_blob(handle, column)
-        let count = Int(sqlite3_column_bytes(handle, column))
-        let buffer = UnsafeRawBufferPointer(start: pointer, count: count)
+    /// Appends text: as it is to a textual column, as a `Value.text` to any other (which widens it).
+    private static func appendText(_ bytes: UnsafeRawBufferPointer, to builder: inout ColumnBuilder) {
         if builder.type.isByteBacked {
-            builder.appendBytes(buffer)
+            builder.appendBytes(bytes)
         } else {
-            builder.append(Value.text(String(decoding: buffer, as: UTF8.self), .text))
+            builder.append(Value.text(String(decoding: bytes, as: UTF8.self), .text))
         }
-        return count
+    }
+
+    /// Appends a real's text as SQLite renders it (15 significant digits, `1.0e+20` style exponents).
+    private static func appendText(of number: Double, to builder: inout ColumnBuilder) {
+        guard let text = osiris_sqlite3_real_text(number) else {
+            appendText(UnsafeRawBufferPointer(start: nil, count: 0), to: &builder)
+            return
+        }
+        defer { sqlite3_free(text) }
+        appendText(UnsafeRawBufferPointer(start: text, count: strlen(text)), to: &builder)
     }
 }
