@@ -56,32 +56,17 @@ struct GroupingPlan: Equatable {
 enum SQLValueCoding {
     static let null: UInt8 = 0, integer: UInt8 = 1, real: UInt8 = 2, text: UInt8 = 3, blob: UInt8 = 4
 
-    /// Appends the value the virtual table would return for `row` of `column` (see `xColumn`).
+    /// Appends the value the virtual table would return for `row` of `column` (`SQLiteValue`, as
+    /// `xColumn` returns it).
     @inline(__always)
     static func append(_ column: UnsafeColumnView, _ row: Int, to buffer: Buffer<UInt8>) {
-        if column.isNull(row) {
-            buffer.append(null)
-            return
+        switch SQLiteValue(column, row) {
+        case .null: buffer.append(null)
+        case .integer(let value): appendNumber(integer, UInt64(bitPattern: value), to: buffer)
+        case .real(let value): appendNumber(real, value.bitPattern, to: buffer)
+        case .text(let bytes): appendBytes(text, bytes, to: buffer)
+        case .blob(let bytes): appendBytes(blob, bytes, to: buffer)
         }
-        switch column.type {
-        case .bool: appendInteger(column.bool(row) ? 1 : 0, to: buffer)
-        case .int64: appendInteger(column.int64(row), to: buffer)
-        case .float64: appendReal(column.float64(row), to: buffer)
-        case .bytes: appendBytes(blob, column.bytes(row), to: buffer)
-        case .decimal:
-            let bytes = column.bytes(row)
-            switch numericValue(bytes) {
-            case .integer(let value): appendInteger(value, to: buffer)
-            case .real(let value): appendReal(value, to: buffer)
-            case .text: appendBytes(text, bytes, to: buffer)
-            }
-        default: appendBytes(text, column.bytes(row), to: buffer)
-        }
-    }
-
-    @inline(__always)
-    static func appendInteger(_ value: Int64, to buffer: Buffer<UInt8>) {
-        appendNumber(integer, UInt64(bitPattern: value), to: buffer)
     }
 
     /// A tag and 8 bytes, stored in place: `Buffer.append` of so few bytes costs a call to memmove.
@@ -115,16 +100,6 @@ enum SQLValueCoding {
         buffer.count += count
     }
 
-    /// A NaN is NULL, as `sqlite3_result_double` makes it.
-    @inline(__always)
-    static func appendReal(_ value: Double, to buffer: Buffer<UInt8>) {
-        if value.isNaN {
-            buffer.append(null)
-            return
-        }
-        appendNumber(real, value.bitPattern, to: buffer)
-    }
-
     @inline(__always)
     static func appendBytes(_ tag: UInt8, _ bytes: UnsafeRawBufferPointer, to buffer: Buffer<UInt8>) {
         buffer.reserve(5)
@@ -145,20 +120,17 @@ enum SQLValueCoding {
         }
     }
 
-    /// Returns the encoded value at `pointer` to SQLite, copied.
+    /// The encoded value at `pointer`, its text or blob borrowed from the encoding.
     @inline(__always)
-    static func result(_ context: OpaquePointer?, _ pointer: UnsafeRawPointer) {
+    static func value(at pointer: UnsafeRawPointer) -> SQLiteValue {
         switch pointer.load(as: UInt8.self) {
-        case null: sqlite3_result_null(context)
-        case integer: sqlite3_result_int64(context, Int64(littleEndian: pointer.loadUnaligned(fromByteOffset: 1, as: Int64.self)))
-        case real: sqlite3_result_double(context, Double(bitPattern: UInt64(littleEndian: pointer.loadUnaligned(fromByteOffset: 1, as: UInt64.self))))
+        case null: return .null
+        case integer: return .integer(Int64(littleEndian: pointer.loadUnaligned(fromByteOffset: 1, as: Int64.self)))
+        case real: return .real(Double(bitPattern: UInt64(littleEndian: pointer.loadUnaligned(fromByteOffset: 1, as: UInt64.self))))
         case let tag:
-            let count = Int32(UInt32(littleEndian: pointer.loadUnaligned(fromByteOffset: 1, as: UInt32.self)))
-            if tag == text {
-                sqlite3_result_text(context, (pointer + 5).assumingMemoryBound(to: CChar.self), count, SQLITE_TRANSIENT_SHIM)
-            } else {
-                sqlite3_result_blob(context, pointer + 5, count, SQLITE_TRANSIENT_SHIM)
-            }
+            let bytes = UnsafeRawBufferPointer(
+                start: pointer + 5, count: Int(UInt32(littleEndian: pointer.loadUnaligned(fromByteOffset: 1, as: UInt32.self))))
+            return tag == text ? .text(bytes) : .blob(bytes)
         }
     }
 
@@ -275,7 +247,8 @@ enum SQLValueCoding {
 /// are kept, so that `split()` can divide the groups into two halves read on two threads.
 final class GroupedRows {
     let plan: GroupingPlan
-    let columns: [LogicalType]
+    /// The table's columns, which readers index.
+    let columnCount: Int
     let limit: Int
     let directory: String
     /// Whether a key column can return reals, which need `canonicalize`.
@@ -321,7 +294,7 @@ final class GroupedRows {
 
     init(plan: GroupingPlan, columns: [LogicalType], limit: Int, directory: String) {
         self.plan = plan
-        self.columns = columns
+        columnCount = columns.count
         self.limit = limit
         self.directory = directory
         keysMayBeReal = plan.keys.contains { columns[$0] == .float64 || columns[$0] == .decimal }
@@ -450,7 +423,7 @@ final class GroupedRows {
 
     /// A reader of every group, in key order.
     func reader() throws(StepError) -> GroupReader {
-        try GroupReader(plan: plan, columns: columns.count, runs: runs.map { RunReader($0, from: 0, to: $0.size) })
+        try GroupReader(plan: plan, columns: columnCount, runs: runs.map { RunReader($0, from: 0, to: $0.size) })
     }
 
     /// Two readers that divide the groups between them at the key where about half the rows lie
@@ -489,8 +462,8 @@ final class GroupedRows {
             second.append(RunReader(run, from: start, to: run.size))
         }
         return (
-            try GroupReader(plan: plan, columns: columns.count, runs: first),
-            try GroupReader(plan: plan, columns: columns.count, runs: second)
+            try GroupReader(plan: plan, columns: columnCount, runs: first),
+            try GroupReader(plan: plan, columns: columnCount, runs: second)
         )
     }
 }
@@ -575,12 +548,12 @@ final class GroupReader {
     func result(_ context: OpaquePointer?, column index: Int) {
         let key = keySlot[index]
         if key >= 0 {
-            SQLValueCoding.result(context, representative.base + representativeOffsets[key])
+            SQLValueCoding.value(at: representative.base + representativeOffsets[key]).result(context)
             return
         }
         let place = payloadSlot[index]
         if place >= 0, let base = row.baseAddress {
-            SQLValueCoding.result(context, base + rowOffsets[place])
+            SQLValueCoding.value(at: base + rowOffsets[place]).result(context)
         } else {
             sqlite3_result_null(context)
         }

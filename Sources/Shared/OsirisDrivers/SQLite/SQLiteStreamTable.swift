@@ -338,18 +338,7 @@ nonisolated(unsafe) private let module: UnsafeMutablePointer<sqlite3_module> = {
                 sqlite3_result_null(context)
                 return
             }
-            switch SQLiteValue(scan.views[Int(index)], scan.row) {
-            case .null: sqlite3_result_null(context)
-            case .integer(let value): sqlite3_result_int64(context, value)
-            case .real(let value): sqlite3_result_double(context, value)
-            case .blob(let bytes): sqlite3_result_blob(context, bytes.baseAddress, Int32(bytes.count), SQLITE_TRANSIENT_SHIM)
-            case .text(let bytes):
-                if let base = bytes.baseAddress {
-                    sqlite3_result_text(context, base.assumingMemoryBound(to: CChar.self), Int32(bytes.count), SQLITE_TRANSIENT_SHIM)
-                } else {
-                    sqlite3_result_text(context, "", 0, SQLITE_TRANSIENT_SHIM)
-                }
-            }
+            SQLiteValue(scan.views[Int(index)], scan.row).result(context)
         }
         return SQLITE_OK
     }
@@ -393,6 +382,25 @@ enum SQLiteValue {
             case .text: self = .text(bytes)
             }
         default: self = .text(column.bytes(row))
+        }
+    }
+}
+
+extension SQLiteValue {
+    /// Returns the value to SQLite as a function's or column's result, copied.
+    @inline(__always)
+    func result(_ context: OpaquePointer?) {
+        switch self {
+        case .null: sqlite3_result_null(context)
+        case .integer(let value): sqlite3_result_int64(context, value)
+        case .real(let value): sqlite3_result_double(context, value)
+        case .blob(let bytes): sqlite3_result_blob(context, bytes.baseAddress, Int32(bytes.count), SQLITE_TRANSIENT_SHIM)
+        case .text(let bytes):
+            if let base = bytes.baseAddress {
+                sqlite3_result_text(context, base.assumingMemoryBound(to: CChar.self), Int32(bytes.count), SQLITE_TRANSIENT_SHIM)
+            } else {
+                sqlite3_result_text(context, "", 0, SQLITE_TRANSIENT_SHIM)
+            }
         }
     }
 }
