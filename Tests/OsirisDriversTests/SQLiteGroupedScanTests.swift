@@ -3,7 +3,6 @@ import OML
 import OsirisCore
 import OsirisData
 @testable import OsirisDrivers
-import Synchronization
 import Testing
 
 /// GROUP BY over a streamed input, which the virtual table returns grouped (`GroupedRows`), against
@@ -223,12 +222,19 @@ import Testing
         }
     }
 
-    /// Runs `query` (with `{T}`) over 40,000 rows streamed and loaded, and returns the streamed rows
-    /// and whether the streamed run was split.
-    func compareSplit(_ query: String, buckets: Int = 50) throws -> (rows: [[String]], split: Bool) {
-        let before = GroupSplitter.splits.load(ordering: .relaxed)
-        let rows = try compare(query, rows: 40000, buckets: buckets)
-        return (rows, GroupSplitter.splits.load(ordering: .relaxed) > before)
+    /// Runs `query` (with `{T}`) over `rows` rows streamed and loaded, expects the same rows, and
+    /// returns the streamed rows and whether the streamed run was split.
+    func compareSplit(_ query: String, rows: Int = 40000, buckets: Int = 50) throws -> (rows: [[String]], split: Bool) {
+        let streamed = SQLiteProcessor.Choices(), loaded = SQLiteProcessor.Choices()
+        let result = try SQLiteProcessor.$observed.withValue(streamed) {
+            try run(query.replacingOccurrences(of: "{T}", with: "input_df"), rows: rows, buckets: buckets)
+        }
+        let expected = try SQLiteProcessor.$observed.withValue(loaded) {
+            try run("WITH t AS (SELECT * FROM input_df) " + query.replacingOccurrences(of: "{T}", with: "t"), rows: rows, buckets: buckets)
+        }
+        #expect(result == expected, "\(query)")
+        #expect(loaded.splits.load(ordering: .relaxed) == 0, "the loaded run is the one-thread reference")
+        return (result, streamed.splits.load(ordering: .relaxed) == 1)
     }
 
     @Test func splitGroupBysEqualALoadedTable() throws {
@@ -248,9 +254,15 @@ import Testing
         _ = try compareSplit("SELECT amount, COUNT(*) FROM {T} GROUP BY amount", buckets: 1)
         // A sort after the grouping keeps the query on one thread.
         let sorted = try compareSplit("SELECT city, COUNT(*) AS n FROM {T} GROUP BY city ORDER BY n DESC, city")
+        #expect(!sorted.split)
         #expect(sorted.rows.count == 8)
         let collated = try compareSplit("SELECT city, COUNT(*) FROM {T} GROUP BY city ORDER BY city COLLATE NOCASE, city")
+        #expect(!collated.split)
         #expect(collated.rows.count == 8)
+        // A LIMIT, and too few rows to be worth a second connection.
+        #expect(try !compareSplit("SELECT city, COUNT(*) FROM {T} GROUP BY city LIMIT 100000").split)
+        #expect(try !compareSplit("SELECT city, COUNT(*) FROM {T} GROUP BY city", rows: GroupSplitter.defaultMinimumRows - 1).split)
+        #expect(try compareSplit("SELECT city, COUNT(*) FROM {T} GROUP BY city", rows: GroupSplitter.defaultMinimumRows).split)
     }
 
     @Test func aFailureInTheSecondHalfFailsTheStep() throws {

@@ -2,7 +2,6 @@ import CSQLite3
 import OML
 import OsirisCore
 import OsirisData
-import Synchronization
 
 /// Runs a grouped query on two cores. Once a grouped scan has read its input (`GroupedRows`), SQLite
 /// aggregates the groups on one thread, and for a query with several aggregates that takes longer
@@ -27,9 +26,6 @@ struct GroupSplitter {
     /// (about a millisecond) is a large part of what it saves.
     static let defaultMinimumRows = 1 << 15
 
-    /// How many grouped queries ran in two halves, for tests.
-    static let splits = Atomic<Int>(0)
-
     /// Whether the text of `query` lets every result row come from one group: one SELECT with a
     /// GROUP BY, and no compound, window, DISTINCT, LIMIT or OFFSET (each of which combines or
     /// drops rows across groups), nor a WITH or EXPLAIN. Conservative: any of these words, even
@@ -53,7 +49,7 @@ struct GroupSplitter {
             return try rows.reader()
         }
         table.secondHalf = half
-        Self.splits.add(1, ordering: .relaxed)
+        SQLiteProcessor.observed?.splits.add(1, ordering: .relaxed)
         return first
     }
 }

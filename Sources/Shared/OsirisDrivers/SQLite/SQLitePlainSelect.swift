@@ -2,7 +2,6 @@ import CSQLite3
 import OML
 import OsirisCore
 import OsirisData
-import Synchronization
 
 /// A query that only picks rows and columns of its streamed input (`SELECT <columns> FROM input
 /// WHERE ...`), run without asking SQLite for the values it returns: SQLite evaluates the WHERE of
@@ -25,9 +24,6 @@ final class PlainSelect {
     /// The input column of each result column.
     private let columns: [Int]
     private let table: SQLiteStreamTable
-    /// How many queries ran as plain selects, for tests.
-    static let uses = Atomic<Int>(0)
-
     /// Set by `start()`, before the first row is appended.
     private var cursor: SQLiteStreamTable.Cursor!
 
@@ -63,7 +59,7 @@ final class PlainSelect {
             while try explain.step() { plan.append(explain.text(3)) }
             guard plan.count == 1, plan[0].hasPrefix("SCAN "), !plan[0].contains("TEMP B-TREE") else { return nil }
             let statement = try database.prepare("SELECT 1 " + rest)
-            uses.add(1, ordering: .relaxed)
+            SQLiteProcessor.observed?.plainSelects.add(1, ordering: .relaxed)
             return PlainSelect(
                 statement: statement, schema: SQLiteTypes.schema(of: original, firstRow: false), columns: columns, table: table)
         } catch {

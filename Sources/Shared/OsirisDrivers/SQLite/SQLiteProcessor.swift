@@ -4,6 +4,7 @@ import Glibc
 #endif
 import OsirisCore
 import OsirisData
+import Synchronization
 
 /// `sqlite.processor`: loads each input into an embedded SQLite database as `df_<id>` (every
 /// character outside `[A-Za-z0-9_]` turned into `_`), also visible as the quoted step id and, for a
@@ -59,6 +60,20 @@ struct SQLiteProcessor: Processor {
             typed: SQLiteResultTypes.decimalFields(of: query, inputs: schemas),
             then: { () throws(StepError) in try streamed?.secondHalf?.finish() }
         ) { _, _ in }
+    }
+
+    /// What the processor chose for the queries run while it is bound, for tests that must tell the
+    /// plans apart although their results are the same: `SQLiteProcessor.$observed.withValue(...)`.
+    @TaskLocal static var observed: Choices?
+
+    /// The counts `observed` collects.
+    final class Choices: Sendable {
+        /// GROUP BYs split in two halves (`GroupSplitter`).
+        let splits = Atomic<Int>(0)
+        /// Queries run as plain selects (`PlainSelect`).
+        let plainSelects = Atomic<Int>(0)
+
+        init() {}
     }
 
     /// The page cache of the processor's database, in KiB. SQLite's sorter sorts runs of about the
